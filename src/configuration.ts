@@ -1,0 +1,245 @@
+import { None } from './client-auth/none.js'
+import { ClientSecretPost } from './client-auth/client-secret-post.js'
+import { ope } from './internal/errors.js'
+import { argError } from './internal/assert.js'
+import { clockSkew, clockTolerance, customFetch } from './symbols.js'
+import type {
+  ClientAuth,
+  ClientMetadata,
+  ConfigurationProperties,
+  CustomFetch,
+  ExportedJWKSCache,
+  JWKS,
+  OmitSymbolProperties,
+  ServerMetadata,
+  ServerMetadataHelpers,
+} from './types.js'
+import { timeoutSignal, type Transport } from './http/send.js'
+
+/** The default request timeout in seconds (DECISIONS D1: openid-client documents it but never applies it). */
+export const DEFAULT_TIMEOUT = 30
+
+/** Verifies the signature of an ID Token (or other JWS) received in a response; set by enableNonRepudiationChecks. */
+export type NonRepudiation = (state: ConfigState, jws: string) => Promise<void>
+/** Decrypts a compact JWE into its plaintext; set by enableDecryptingResponses. */
+export type Decrypt = (jwe: string) => Promise<string>
+
+/** A Configuration's private state. Never exported from the package. */
+export interface ConfigState {
+  readonly as: Readonly<ServerMetadata>
+  readonly client: Readonly<ClientMetadata>
+  readonly auth: ClientAuth
+  fetch: CustomFetch | undefined
+  tlsOnly: boolean
+  timeout: number
+  decrypt: Decrypt | undefined
+  nonRepudiation: NonRepudiation | undefined
+  /** JWKS cache for ID Token signature checks: in memory, exportable through getJwksCache/setJwksCache. */
+  jwks: { jwks?: JWKS; uat?: number }
+  /** Entra ID multi-tenant issuer template (`{tenantid}`), set by discovery. */
+  issuerTemplate: string | undefined
+  /** Feature switches of the authorization-code path, kept for the toggles that set them. */
+  flags: Set<string>
+}
+
+const states = new WeakMap<Configuration, ConfigState>()
+
+/**
+ * Authorization server metadata, client metadata and client authentication, plus the library's switches.
+ * Every API function takes one as its first argument.
+ */
+export class Configuration implements ConfigurationProperties {
+  constructor(
+    server: ServerMetadata,
+    clientId: string,
+    metadata?: Partial<ClientMetadata> | string,
+    clientAuthentication?: ClientAuth,
+  ) {
+    if (typeof clientId !== 'string' || clientId.length === 0) {
+      throw argError('"clientId" must be a non-empty string')
+    }
+    const given: Partial<ClientMetadata> =
+      typeof metadata === 'string' ? { client_secret: metadata } : (metadata ?? {})
+    if (typeof given !== 'object' || given === null) {
+      throw argError('"metadata" must be an object or a string')
+    }
+    if (given.client_id !== undefined && given.client_id !== clientId) {
+      throw argError('"clientId" and "metadata.client_id" must be the same', 'ERR_INVALID_ARG_VALUE')
+    }
+    if (typeof server !== 'object' || server === null) {
+      throw argError('"server" must be an object')
+    }
+    if (clientAuthentication !== undefined && typeof clientAuthentication !== 'function') {
+      throw argError('"clientAuthentication" must be a function')
+    }
+    const client = {
+      ...cloneJson(given, 'metadata'),
+      client_id: clientId,
+      [clockSkew]: given[clockSkew] ?? 0,
+      [clockTolerance]: given[clockTolerance] ?? 30,
+    } as ClientMetadata
+    const secret = client.client_secret
+    states.set(this, {
+      as: Object.freeze(cloneJson(server, 'server')),
+      client: Object.freeze(client),
+      auth:
+        clientAuthentication ??
+        (typeof secret === 'string' && secret.length !== 0 ? ClientSecretPost(secret) : None()),
+      fetch: undefined,
+      tlsOnly: true,
+      timeout: DEFAULT_TIMEOUT,
+      decrypt: undefined,
+      nonRepudiation: undefined,
+      jwks: {},
+      issuerTemplate: undefined,
+      flags: new Set(),
+    })
+  }
+
+  /** A copy of the authorization server metadata, with a `supportsPKCE()` helper. */
+  serverMetadata(): Readonly<ServerMetadata> & ServerMetadataHelpers {
+    const copy = structuredClone(stateOf(this).as) as ServerMetadata & ServerMetadataHelpers
+    Object.defineProperty(copy, 'supportsPKCE', {
+      value(method = 'S256') {
+        const methods = copy.code_challenge_methods_supported
+        return Array.isArray(methods) && methods.includes(method)
+      },
+    })
+    return copy
+  }
+
+  /** A copy of the client metadata (without the symbol-keyed knobs). */
+  clientMetadata(): Readonly<OmitSymbolProperties<ClientMetadata>> {
+    return structuredClone(stateOf(this).client) as OmitSymbolProperties<ClientMetadata>
+  }
+
+  /** Seconds before any request made with this configuration times out. 30 by default; 0 or Infinity: none. */
+  get timeout(): number | undefined {
+    return stateOf(this).timeout
+  }
+  set timeout(value: number | undefined) {
+    if (value === undefined) {
+      stateOf(this).timeout = DEFAULT_TIMEOUT
+      return
+    }
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw argError('"timeout" must be a non-negative number', 'ERR_INVALID_ARG_VALUE')
+    }
+    stateOf(this).timeout = value
+  }
+
+  /** A `fetch` replacement for every request this configuration makes (mTLS, proxies, tracing). */
+  get [customFetch](): CustomFetch | undefined {
+    return stateOf(this).fetch
+  }
+  set [customFetch](value: CustomFetch | undefined) {
+    if (value !== undefined && typeof value !== 'function') {
+      throw argError('"customFetch" must be a function')
+    }
+    stateOf(this).fetch = value
+  }
+}
+Object.freeze(Configuration.prototype)
+
+function cloneJson<T>(value: T, name: string): T {
+  try {
+    return structuredClone(value)
+  } catch (cause) {
+    throw argError(`"${name}" must contain only JSON-compatible values`, 'ERR_INVALID_ARG_VALUE', cause)
+  }
+}
+
+/** The brand check of every API function (contract §2.1), returning the private state. */
+export function stateOf(config: unknown): ConfigState {
+  const state = config instanceof Configuration ? states.get(config) : undefined
+  if (state === undefined) throw argError('"config" must be an instance of Configuration')
+  if (Object.getPrototypeOf(config) !== Configuration.prototype) {
+    throw argError('subclassing Configuration is not allowed', 'ERR_INVALID_ARG_VALUE')
+  }
+  return state
+}
+
+/** Lifts the HTTPS-only rule for every request this configuration makes. Meant for local development. */
+export function allowInsecureRequests(config: Configuration): void {
+  stateOf(config).tlsOnly = false
+}
+
+/** The transport of one request: the configuration's fetch and a fresh deadline. */
+export function transportOf(state: ConfigState): Transport {
+  return { fetch: state.fetch, signal: timeoutSignal(state.timeout) }
+}
+
+/** The endpoints that have an mTLS alias (RFC 8705 §5). */
+export type AliasableEndpoint =
+  | 'token_endpoint'
+  | 'revocation_endpoint'
+  | 'introspection_endpoint'
+  | 'device_authorization_endpoint'
+  | 'userinfo_endpoint'
+  | 'pushed_authorization_request_endpoint'
+  | 'backchannel_authentication_endpoint'
+
+/**
+ * The URL of a server endpoint, through its mTLS alias when the client asks for aliases and the server has one,
+ * checked against the HTTPS rule.
+ */
+export function resolveEndpoint(
+  state: ConfigState,
+  endpoint:
+    | AliasableEndpoint
+    | 'jwks_uri'
+    | 'registration_endpoint'
+    | 'authorization_endpoint'
+    | 'end_session_endpoint',
+  useAlias = true,
+): URL {
+  const aliases = state.as.mtls_endpoint_aliases
+  const aliased =
+    useAlias &&
+    state.client.use_mtls_endpoint_aliases &&
+    typeof aliases === 'object' &&
+    aliases !== null &&
+    endpoint in aliases
+  const value: unknown = aliased ? aliases[endpoint] : state.as[endpoint]
+  const name = aliased ? `as.mtls_endpoint_aliases.${endpoint}` : `as.${endpoint}`
+  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined
+  if (url === undefined) {
+    throw ope(
+      `authorization server metadata does not contain a valid "${name}"`,
+      value === undefined ? 'OAUTH_MISSING_SERVER_METADATA' : 'OAUTH_INVALID_SERVER_METADATA',
+    )
+  }
+  checkProtocol(url, state.tlsOnly)
+  return url
+}
+
+/** HTTPS only, unless allowInsecureRequests; anything but HTTP(S) never. */
+export function checkProtocol(url: URL, tlsOnly: boolean): void {
+  if (url.protocol === 'https:') return
+  if (url.protocol !== 'http:') {
+    throw ope('only requests to HTTP or HTTPS are allowed', 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN', url)
+  }
+  if (tlsOnly) throw ope('only requests to HTTPS are allowed', 'OAUTH_HTTP_REQUEST_FORBIDDEN', url)
+}
+
+/** Seconds since the epoch on the client's clock, corrected by the configured clock skew. */
+export function epochSeconds(state: ConfigState): number {
+  return Math.floor(Date.now() / 1000) + (state.client[clockSkew] ?? 0)
+}
+
+export function clockToleranceOf(state: ConfigState): number {
+  return state.client[clockTolerance] ?? 30
+}
+
+/** Returns a copy of the configuration's JWKS cache once it has been filled (DECISIONS D8: a copy, not the live object). */
+export function getJwksCache(config: Configuration): ExportedJWKSCache | undefined {
+  const { jwks } = stateOf(config)
+  if (jwks.uat === undefined || jwks.jwks === undefined) return undefined
+  return structuredClone({ jwks: jwks.jwks, uat: jwks.uat })
+}
+
+/** Seeds the configuration's JWKS cache, e.g. from a store shared by stateless workers. */
+export function setJwksCache(config: Configuration, jwksCache: ExportedJWKSCache): void {
+  const state = stateOf(config)
+  state.jwks = structuredClone(jwksCache)
+}

@@ -1,0 +1,109 @@
+import type { WWWAuthenticateChallenge } from './http/www-authenticate.js'
+import type { JsonObject } from './types.js'
+
+/** Every `code` a {@link ClientError} can carry. */
+export type ClientErrorCode =
+  | 'OAUTH_HTTP_REQUEST_FORBIDDEN'
+  | 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN'
+  | 'OAUTH_RESPONSE_IS_NOT_CONFORM'
+  | 'OAUTH_RESPONSE_IS_NOT_JSON'
+  | 'OAUTH_PARSE_ERROR'
+  | 'OAUTH_INVALID_RESPONSE'
+  | 'OAUTH_JWT_CLAIM_COMPARISON_FAILED'
+  | 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED'
+  | 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED'
+  | 'OAUTH_KEY_SELECTION_FAILED'
+  | 'OAUTH_MISSING_SERVER_METADATA'
+  | 'OAUTH_INVALID_SERVER_METADATA'
+  | 'OAUTH_JWT_USERINFO_EXPECTED'
+  | 'OAUTH_UNSUPPORTED_OPERATION'
+  | 'OAUTH_TIMEOUT'
+  | 'OAUTH_ABORT'
+  | 'OAUTH_DECRYPTION_FAILED'
+
+/**
+ * The library's own error: a protocol rule was broken by the server, a request was refused before it was sent,
+ * or a request timed out or was aborted. `code` is stable; switch on it.
+ */
+export class ClientError extends Error {
+  declare code?: ClientErrorCode | string
+
+  /** @internal */
+  constructor(message: string, options?: { cause?: unknown; code?: string | undefined }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'ClientError'
+    if (options?.code !== undefined) this.code = options.code
+  }
+}
+
+/** The authorization server answered with an OAuth 2.0 error body (RFC 6749 §5.2). */
+export class ResponseBodyError extends Error {
+  override cause: JsonObject & { error: string }
+  readonly code = 'OAUTH_RESPONSE_BODY_ERROR'
+  error: string
+  status: number
+  error_description?: string
+  declare response: Response
+
+  /** @internal */
+  constructor(message: string, options: { cause: JsonObject & { error: string }; response: Response }) {
+    super(message)
+    this.name = 'ResponseBodyError'
+    this.cause = options.cause
+    this.error = options.cause.error
+    this.status = options.response.status
+    const description = options.cause['error_description']
+    if (typeof description === 'string') this.error_description = description
+    Object.defineProperty(this, 'response', { enumerable: false, value: options.response })
+  }
+}
+
+/** The server answered with one or more challenges in its `WWW-Authenticate` header. */
+export class WWWAuthenticateChallengeError extends Error {
+  override cause: WWWAuthenticateChallenge[]
+  readonly code = 'OAUTH_WWW_AUTHENTICATE_CHALLENGE'
+  status: number
+  declare response: Response
+
+  /** @internal */
+  constructor(message: string, options: { cause: WWWAuthenticateChallenge[]; response: Response }) {
+    super(message)
+    this.name = 'WWWAuthenticateChallengeError'
+    this.cause = options.cause
+    this.status = options.response.status
+    Object.defineProperty(this, 'response', { enumerable: false, value: options.response })
+  }
+}
+
+/** An authorization endpoint error response (redirect with `error`). */
+export class AuthorizationResponseError extends Error {
+  override cause: URLSearchParams
+  readonly code = 'OAUTH_AUTHORIZATION_RESPONSE_ERROR'
+  error: string
+  error_description?: string
+
+  /** @internal */
+  constructor(message: string, options: { cause: URLSearchParams }) {
+    super(message)
+    this.name = 'AuthorizationResponseError'
+    this.cause = options.cause
+    this.error = options.cause.get('error') ?? ''
+    const description = options.cause.get('error_description')
+    if (description !== null) this.error_description = description
+  }
+}
+
+/** Type guards that work across realms and bundling duplicates, where `instanceof` may not. */
+export function isClientError(value: unknown): value is ClientError {
+  return value instanceof ClientError || (value instanceof Error && value.name === 'ClientError')
+}
+export function isResponseBodyError(value: unknown): value is ResponseBodyError {
+  return hasCode(value, 'OAUTH_RESPONSE_BODY_ERROR')
+}
+export function isWWWAuthenticateChallengeError(value: unknown): value is WWWAuthenticateChallengeError {
+  return hasCode(value, 'OAUTH_WWW_AUTHENTICATE_CHALLENGE')
+}
+
+function hasCode(value: unknown, code: string): boolean {
+  return value instanceof Error && (value as { code?: unknown }).code === code
+}

@@ -1,0 +1,109 @@
+import { OperationProcessingError, ope } from '../internal/errors.js'
+import { raceAbort, signalFor } from './send.js'
+
+/** Response bodies larger than this are refused before parsing: no token response comes near it. */
+export const MAX_BODY_BYTES = 1024 * 1024
+
+/**
+ * Reads a response body as text, refusing more than {@link MAX_BODY_BYTES} and giving up when the request's
+ * deadline passes (a server that trickles its body cannot hold the caller).
+ */
+export async function readText(
+  response: Response,
+  signal: AbortSignal | undefined = signalFor(response),
+): Promise<string> {
+  if (response.bodyUsed) throw new TypeError('"response" body has been used already')
+  const stream = response.body
+  if (stream === null) return ''
+  const reader = stream.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      const read = reader.read()
+      const { done, value } = await (signal ? raceAbort(read, signal) : read)
+      if (done) break
+      size += value.byteLength
+      if (size > MAX_BODY_BYTES) {
+        throw ope(`"response" body is larger than ${MAX_BODY_BYTES} bytes`, 'OAUTH_INVALID_RESPONSE')
+      }
+      chunks.push(value)
+    }
+  } catch (err) {
+    reader.cancel().catch(() => {})
+    throw err
+  } finally {
+    try {
+      reader.releaseLock()
+    } catch {
+      // a read may still be pending after an abort; the stream is cancelled either way
+    }
+  }
+  return decoder.decode(concat(chunks, size))
+}
+
+const decoder = new TextDecoder()
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!
+  const out = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    out.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return out
+}
+
+/** Parses JSON text; `null` marks a body that is not JSON at all. */
+export function parseJson(text: string): { value: unknown } | null {
+  try {
+    return { value: JSON.parse(text) as unknown }
+  } catch {
+    return null
+  }
+}
+
+/** Media type of a response, lower-cased, without parameters (RFC 9110 §8.3.1). */
+export function mediaType(response: Response): string | undefined {
+  const header = response.headers.get('content-type')
+  return header?.split(';')[0]?.trim().toLowerCase()
+}
+
+/** `application/json` or any `application/*+json` (DECISIONS D2). */
+export function isJsonMediaType(type: string | undefined): boolean {
+  return type === 'application/json' || (type !== undefined && /^application\/[^/]+\+json$/.test(type))
+}
+
+/**
+ * Reads a successful response as a JSON object (contract §2.4 step 3): the content-type is consulted only when
+ * the body does not parse, so a JSON body with a wrong content-type is accepted as openid-client does.
+ */
+export async function readJsonObject(response: Response): Promise<Record<string, unknown>> {
+  if (response.bodyUsed) throw new TypeError('"response" body has been used already')
+  let parsed: { value: unknown } | null
+  let cause: unknown
+  try {
+    parsed = parseJson(await readText(response))
+  } catch (err) {
+    // A connection that dies mid-body is a body that cannot be parsed; size and deadline errors keep their own.
+    if (err instanceof OperationProcessingError || isAbort(err)) throw err
+    parsed = null
+    cause = err
+  }
+  if (parsed === null) {
+    if (!isJsonMediaType(mediaType(response))) {
+      throw ope('"response" content-type must be application/json', 'OAUTH_RESPONSE_IS_NOT_JSON', response)
+    }
+    throw ope('failed to parse "response" body as JSON', 'OAUTH_PARSE_ERROR', cause)
+  }
+  const { value } = parsed
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw ope('"response" body must be a top level object', 'OAUTH_INVALID_RESPONSE', { body: value })
+  }
+  return value as Record<string, unknown>
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
+}

@@ -1,0 +1,91 @@
+import type { CustomFetch, FetchBody } from '../types.js'
+
+/** A request as the pipeline builds it: a plain value until {@link send} puts it on the wire. */
+export interface OutgoingRequest {
+  url: URL
+  method: string
+  headers: Headers
+  body?: FetchBody
+}
+
+/** What a request needs from its Configuration (or from discovery options) to go out. */
+export interface Transport {
+  fetch?: CustomFetch | undefined
+  /** An abort signal covering the exchange, response body included; undefined means no deadline. */
+  signal?: AbortSignal | undefined
+}
+
+const responseSignals = new WeakMap<Response, AbortSignal>()
+
+/**
+ * The one place that touches the network. Redirects are never followed; the transport's signal bounds the
+ * exchange even when a custom fetch ignores it, and stays attached to the Response so that reading the body
+ * is bounded by the same deadline.
+ */
+export async function send(transport: Transport, request: OutgoingRequest): Promise<Response> {
+  const { signal } = transport
+  signal?.throwIfAborted()
+  const impl: CustomFetch = transport.fetch ?? (fetch as unknown as CustomFetch)
+  const headers: Record<string, string> = {}
+  request.headers.forEach((value, name) => {
+    headers[name] = value
+  })
+  const pending = impl(request.url.href, {
+    body: request.body,
+    headers,
+    method: request.method,
+    redirect: 'manual',
+    ...(signal ? { signal } : {}),
+  })
+  const response = await (signal ? raceAbort(pending, signal) : pending)
+  if (!isResponse(response)) {
+    throw new TypeError('"response" must be an instance of Response')
+  }
+  if (signal) responseSignals.set(response, signal)
+  return response
+}
+
+/** The abort signal that bounded the request which produced `response`, if any. */
+export function signalFor(response: Response): AbortSignal | undefined {
+  return responseSignals.get(response)
+}
+
+export function isResponse(value: unknown): value is Response {
+  return (
+    (typeof Response !== 'undefined' && value instanceof Response) ||
+    (typeof value === 'object' &&
+      value !== null &&
+      (Object.getPrototypeOf(value) as { [Symbol.toStringTag]?: unknown } | null)?.[Symbol.toStringTag] ===
+        'Response')
+  )
+}
+
+/** Rejects with the signal's reason as soon as it aborts, even if `promise` never settles. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    return Promise.reject(signal.reason)
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      promise.catch(() => {})
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(err)
+      },
+    )
+  })
+}
+
+/** A signal that aborts after `seconds`; none for 0, Infinity or undefined. */
+export function timeoutSignal(seconds: number | undefined): AbortSignal | undefined {
+  return seconds && Number.isFinite(seconds) ? AbortSignal.timeout(seconds * 1000) : undefined
+}

@@ -1,0 +1,63 @@
+// The one public barrel: explicit named exports only.
+
+export { Configuration, allowInsecureRequests, getJwksCache, setJwksCache } from './configuration.js'
+export {
+  ClientError,
+  ResponseBodyError,
+  WWWAuthenticateChallengeError,
+  AuthorizationResponseError,
+  isClientError,
+  isResponseBodyError,
+  isWWWAuthenticateChallengeError,
+} from './errors.js'
+export type { ClientErrorCode } from './errors.js'
+export {
+  customFetch,
+  clockSkew,
+  clockTolerance,
+  modifyAssertion,
+  skipStateCheck,
+  skipSubjectCheck,
+} from './symbols.js'
+
+// Client authentication
+export { ClientSecretBasic } from './client-auth/client-secret-basic.js'
+export { ClientSecretPost } from './client-auth/client-secret-post.js'
+export { None } from './client-auth/none.js'
+export { TlsClientAuth } from './client-auth/tls-client-auth.js'
+
+// Grants
+export { genericGrantRequest } from './grants/generic.js'
+
+export type { WWWAuthenticateChallenge, WWWAuthenticateChallengeParameters } from './http/www-authenticate.js'
+export type {
+  AuthorizationDetails,
+  ClientAuth,
+  ClientMetadata,
+  ConfigurationProperties,
+  ConfirmationClaims,
+  CustomFetch,
+  CustomFetchOptions,
+  DPoPHandle,
+  DPoPOptions,
+  ExportedJWKSCache,
+  FetchBody,
+  GrantParameters,
+  IDToken,
+  JsonArray,
+  JsonObject,
+  JsonPrimitive,
+  JsonValue,
+  JWK,
+  JWKS,
+  JWSAlgorithm,
+  ModifyAssertionFunction,
+  ModifyAssertionOptions,
+  MTLSEndpointAliases,
+  OmitSymbolProperties,
+  PrivateKey,
+  ServerMetadata,
+  ServerMetadataHelpers,
+  TokenEndpointResponse,
+  TokenEndpointResponseHelpers,
+} from './types.js'

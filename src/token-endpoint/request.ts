@@ -1,0 +1,82 @@
+import { resolveEndpoint, transportOf, type AliasableEndpoint, type ConfigState } from '../configuration.js'
+import { send } from '../http/send.js'
+import { argError } from '../internal/assert.js'
+import { USER_AGENT } from '../internal/version.js'
+import type { DPoPHandle, GrantParameters } from '../types.js'
+
+/**
+ * Form parameters from the caller's input, never mutating it. Extension: an array value becomes repeated
+ * parameters (RFC 8707 `resource`, RFC 8693 `audience`); `undefined` values are left out instead of being sent
+ * as the text "undefined".
+ */
+export function toSearchParams(
+  parameters: GrantParameters | undefined | null,
+  name = 'parameters',
+): URLSearchParams {
+  if (parameters === undefined || parameters === null) return new URLSearchParams()
+  if (parameters instanceof URLSearchParams || Array.isArray(parameters) || typeof parameters === 'string') {
+    return new URLSearchParams(parameters as URLSearchParams)
+  }
+  if (typeof parameters !== 'object') throw argError(`"${name}" must be an object or URLSearchParams`)
+  const out = new URLSearchParams()
+  for (const [key, value] of Object.entries(parameters)) {
+    if (value === undefined) continue
+    if (Array.isArray(value)) {
+      for (const item of value) out.append(key, String(item))
+    } else {
+      out.append(key, String(value))
+    }
+  }
+  return out
+}
+
+/** Accepts our handles and any other object that can add a proof and cache a nonce. */
+export function checkDPoP(handle: unknown): DPoPHandle | undefined {
+  if (handle === undefined) return undefined
+  const candidate = handle as Partial<DPoPHandle> | null
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.addProof !== 'function' ||
+    typeof candidate.cacheNonce !== 'function'
+  ) {
+    throw argError('"options.DPoP" is not a valid DPoPHandle', 'ERR_INVALID_ARG_VALUE')
+  }
+  return candidate as DPoPHandle
+}
+
+export interface AuthenticatedRequestOptions {
+  DPoP?: DPoPHandle | undefined
+  /** Replaces the configuration's deadline (polling combines the caller's signal with it). */
+  signal?: AbortSignal | undefined
+}
+
+/**
+ * A client-authenticated form POST to one of the server's endpoints (token, introspection, revocation, device
+ * authorization, backchannel authentication, PAR): endpoint resolution, headers, DPoP proof, client
+ * authentication, then the one network call site.
+ */
+export async function authenticatedRequest(
+  state: ConfigState,
+  endpoint: AliasableEndpoint,
+  body: URLSearchParams,
+  options: AuthenticatedRequestOptions = {},
+): Promise<Response> {
+  checkServerIssuer(state.as.issuer)
+  const url = resolveEndpoint(state, endpoint)
+  const headers = new Headers()
+  if (USER_AGENT) headers.set('user-agent', USER_AGENT)
+  headers.set('accept', 'application/json')
+  await options.DPoP?.addProof(url, headers, 'POST')
+  await state.auth(state.as, state.client, body, headers)
+  headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8')
+  const transport = options.signal ? { fetch: state.fetch, signal: options.signal } : transportOf(state)
+  const response = await send(transport, { url, method: 'POST', headers, body })
+  options.DPoP?.cacheNonce(response, url)
+  return response
+}
+
+function checkServerIssuer(issuer: unknown): void {
+  if (typeof issuer !== 'string') throw argError('"as.issuer" must be a string')
+  if (issuer.length === 0) throw argError('"as.issuer" must not be empty', 'ERR_INVALID_ARG_VALUE')
+}

@@ -1,0 +1,263 @@
+import type { clockSkew, clockTolerance, customFetch, modifyAssertion } from './symbols.js'
+
+export type JsonPrimitive = string | number | boolean | null
+export type JsonObject = { [key: string]: JsonValue | undefined }
+export type JsonArray = JsonValue[]
+export type JsonValue = JsonPrimitive | JsonObject | JsonArray
+
+export type OmitSymbolProperties<T> = { [K in keyof T as K extends symbol ? never : K]: T[K] }
+
+export type JWSAlgorithm =
+  | 'PS256'
+  | 'ES256'
+  | 'RS256'
+  | 'Ed25519'
+  | 'ES384'
+  | 'PS384'
+  | 'RS384'
+  | 'ES512'
+  | 'PS512'
+  | 'RS512'
+  | 'ML-DSA-44'
+  | 'ML-DSA-65'
+  | 'ML-DSA-87'
+  /** @deprecated use Ed25519 */
+  | 'EdDSA'
+
+export interface JWK {
+  readonly kty?: string
+  readonly kid?: string
+  readonly alg?: string
+  readonly use?: string
+  readonly key_ops?: string[]
+  readonly e?: string
+  readonly n?: string
+  readonly crv?: string
+  readonly x?: string
+  readonly y?: string
+  readonly [parameter: string]: JsonValue | undefined
+}
+export interface JWKS {
+  readonly keys: JWK[]
+}
+export interface ExportedJWKSCache {
+  jwks: JWKS
+  uat: number
+}
+
+export interface MTLSEndpointAliases {
+  readonly token_endpoint?: string
+  readonly revocation_endpoint?: string
+  readonly introspection_endpoint?: string
+  readonly device_authorization_endpoint?: string
+  readonly userinfo_endpoint?: string
+  readonly pushed_authorization_request_endpoint?: string
+  readonly backchannel_authentication_endpoint?: string
+  readonly [metadata: string]: string | undefined
+}
+
+/** Authorization server metadata (RFC 8414, OpenID Connect Discovery 1.0). Wire names throughout. */
+export interface ServerMetadata {
+  readonly issuer: string
+  readonly authorization_endpoint?: string
+  readonly token_endpoint?: string
+  readonly jwks_uri?: string
+  readonly registration_endpoint?: string
+  readonly scopes_supported?: string[]
+  readonly response_types_supported?: string[]
+  readonly response_modes_supported?: string[]
+  readonly grant_types_supported?: string[]
+  readonly token_endpoint_auth_methods_supported?: string[]
+  readonly token_endpoint_auth_signing_alg_values_supported?: string[]
+  readonly service_documentation?: string
+  readonly ui_locales_supported?: string[]
+  readonly op_policy_uri?: string
+  readonly op_tos_uri?: string
+  readonly revocation_endpoint?: string
+  readonly revocation_endpoint_auth_methods_supported?: string[]
+  readonly revocation_endpoint_auth_signing_alg_values_supported?: string[]
+  readonly introspection_endpoint?: string
+  readonly introspection_endpoint_auth_methods_supported?: string[]
+  readonly introspection_endpoint_auth_signing_alg_values_supported?: string[]
+  readonly code_challenge_methods_supported?: string[]
+  readonly signed_metadata?: string
+  readonly device_authorization_endpoint?: string
+  readonly tls_client_certificate_bound_access_tokens?: boolean
+  readonly mtls_endpoint_aliases?: MTLSEndpointAliases
+  readonly userinfo_endpoint?: string
+  readonly acr_values_supported?: string[]
+  readonly subject_types_supported?: string[]
+  readonly id_token_signing_alg_values_supported?: string[]
+  readonly id_token_encryption_alg_values_supported?: string[]
+  readonly id_token_encryption_enc_values_supported?: string[]
+  readonly userinfo_signing_alg_values_supported?: string[]
+  readonly userinfo_encryption_alg_values_supported?: string[]
+  readonly userinfo_encryption_enc_values_supported?: string[]
+  readonly request_object_signing_alg_values_supported?: string[]
+  readonly request_object_encryption_alg_values_supported?: string[]
+  readonly request_object_encryption_enc_values_supported?: string[]
+  readonly display_values_supported?: string[]
+  readonly claim_types_supported?: string[]
+  readonly claims_supported?: string[]
+  readonly claims_locales_supported?: string[]
+  readonly claims_parameter_supported?: boolean
+  readonly request_parameter_supported?: boolean
+  readonly request_uri_parameter_supported?: boolean
+  readonly require_request_uri_registration?: boolean
+  readonly require_signed_request_object?: boolean
+  readonly pushed_authorization_request_endpoint?: string
+  readonly require_pushed_authorization_requests?: boolean
+  readonly introspection_signing_alg_values_supported?: string[]
+  readonly introspection_encryption_alg_values_supported?: string[]
+  readonly introspection_encryption_enc_values_supported?: string[]
+  readonly authorization_response_iss_parameter_supported?: boolean
+  readonly authorization_signing_alg_values_supported?: string[]
+  readonly authorization_encryption_alg_values_supported?: string[]
+  readonly authorization_encryption_enc_values_supported?: string[]
+  readonly backchannel_authentication_endpoint?: string
+  readonly backchannel_authentication_request_signing_alg_values_supported?: string[]
+  readonly backchannel_token_delivery_modes_supported?: string[]
+  readonly backchannel_user_code_parameter_supported?: boolean
+  readonly check_session_iframe?: string
+  readonly dpop_signing_alg_values_supported?: string[]
+  readonly end_session_endpoint?: string
+  readonly frontchannel_logout_session_supported?: boolean
+  readonly frontchannel_logout_supported?: boolean
+  readonly backchannel_logout_session_supported?: boolean
+  readonly backchannel_logout_supported?: boolean
+  readonly protected_resources?: string[]
+  readonly [metadata: string]: JsonValue | undefined
+}
+
+export interface ServerMetadataHelpers {
+  /** True when `code_challenge_methods_supported` lists `method` (default `S256`). */
+  supportsPKCE(method?: string): boolean
+}
+
+/** Client metadata (RFC 7591 / OpenID Connect Registration). Wire names; library knobs are symbols. */
+export interface ClientMetadata {
+  client_id: string
+  client_secret?: string
+  token_endpoint_auth_method?: string
+  id_token_signed_response_alg?: string
+  authorization_signed_response_alg?: string
+  require_auth_time?: boolean
+  userinfo_signed_response_alg?: string
+  introspection_signed_response_alg?: string
+  default_max_age?: number
+  use_mtls_endpoint_aliases?: boolean
+  [clockSkew]?: number
+  [clockTolerance]?: number
+  [metadata: string]: JsonValue | undefined
+}
+
+export type FetchBody =
+  ArrayBuffer | null | ReadableStream | string | Uint8Array | undefined | URLSearchParams
+
+export interface CustomFetchOptions {
+  body: FetchBody
+  duplex?: 'half'
+  headers: Record<string, string>
+  method: string
+  redirect: 'manual'
+  signal?: AbortSignal
+}
+
+/** A `fetch` replacement: receives the URL as a string and options shaped like `RequestInit`. */
+export type CustomFetch = (url: string, options: CustomFetchOptions) => Promise<Response>
+
+export interface ConfigurationProperties {
+  [customFetch]?: CustomFetch | undefined
+  timeout?: number | undefined
+}
+
+/** Client authentication: adds credentials to the body and/or headers of a request. May be async. */
+export type ClientAuth = (
+  as: ServerMetadata,
+  client: ClientMetadata,
+  body: URLSearchParams,
+  headers: Headers,
+) => void | Promise<void>
+
+export type ModifyAssertionFunction = (
+  header: Record<string, JsonValue | undefined>,
+  payload: Record<string, JsonValue | undefined>,
+) => void
+
+export interface ModifyAssertionOptions {
+  [modifyAssertion]?: ModifyAssertionFunction
+}
+
+export interface PrivateKey {
+  key: CryptoKey
+  kid?: string
+}
+
+/** A DPoP handle (RFC 9449): owns a key pair and a per-origin nonce cache. */
+export interface DPoPHandle {
+  calculateThumbprint(): Promise<string>
+  /** @internal adds a `DPoP` proof header for a request */
+  addProof(url: URL, headers: Headers, htm: string, accessToken?: string): Promise<void>
+  /** @internal remembers the `DPoP-Nonce` of a response, keyed by the request URL's origin */
+  cacheNonce(response: Response, url: URL): void
+}
+
+export interface DPoPOptions {
+  /** Binds the request (and the issued tokens) to this DPoP key. */
+  DPoP?: DPoPHandle
+}
+
+export interface ConfirmationClaims {
+  readonly 'x5t#S256'?: string
+  readonly jkt?: string
+  readonly [claim: string]: JsonValue | undefined
+}
+
+export interface IDToken {
+  readonly iss: string
+  readonly sub: string
+  readonly aud: string | string[]
+  readonly iat: number
+  readonly exp: number
+  readonly nonce?: string
+  readonly auth_time?: number
+  readonly azp?: string
+  readonly jti?: string
+  readonly nbf?: number
+  readonly cnf?: ConfirmationClaims
+  readonly [claim: string]: JsonValue | undefined
+}
+
+export interface AuthorizationDetails {
+  readonly type: string
+  readonly locations?: string[]
+  readonly actions?: string[]
+  readonly datatypes?: string[]
+  readonly privileges?: string[]
+  readonly identifier?: string
+  readonly [parameter: string]: JsonValue | undefined
+}
+
+export interface TokenEndpointResponse {
+  readonly access_token: string
+  readonly expires_in?: number
+  readonly id_token?: string
+  readonly refresh_token?: string
+  readonly scope?: string
+  readonly authorization_details?: AuthorizationDetails[]
+  /** Always lower case: `bearer`, `dpop`, or `n_a` (token exchange only). */
+  readonly token_type: Lowercase<string>
+  readonly [parameter: string]: JsonValue | undefined
+}
+
+export interface TokenEndpointResponseHelpers {
+  /** The validated ID Token claims, or `undefined` when the response had no `id_token`. */
+  claims(): IDToken | undefined
+  /** Seconds until the access token expires (0 once expired), or `undefined` without `expires_in`. */
+  expiresIn(): number | undefined
+}
+
+/**
+ * Grant parameters. Extension: an array value becomes repeated parameters (several `resource` or `audience`).
+ */
+export type GrantParameters = URLSearchParams | Record<string, string> | Record<string, string | string[]>
