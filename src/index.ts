@@ -29,6 +29,12 @@ export { TlsClientAuth } from './client-auth/tls-client-auth.js'
 // Grants
 export { genericGrantRequest } from './grants/generic.js'
 
+// Section: JWT client authentication, DPoP (issue 3)
+
+// Section: discovery, registration, ID Token trust (issue 4)
+
+// Section: the grant family and typed helpers (issue 5)
+
 export type { WWWAuthenticateChallenge, WWWAuthenticateChallengeParameters } from './http/www-authenticate.js'
 export type {
   AuthorizationDetails,
