@@ -30,8 +30,19 @@ export { TlsClientAuth } from './client-auth/tls-client-auth.js'
 export { genericGrantRequest } from './grants/generic.js'
 
 // Section: JWT client authentication, DPoP (issue 3)
+export { ClientSecretJwt } from './client-auth/client-secret-jwt.js'
+export { PrivateKeyJwt } from './client-auth/private-key-jwt.js'
+export type { ClientAssertionAudience, ClientAssertionOptions } from './client-auth/assertion.js'
+export { getDPoPHandle } from './dpop/handle.js'
+export { randomDPoPKeyPair } from './dpop/keys.js'
+export type { GenerateKeyPairOptions } from './dpop/keys.js'
 
 // Section: discovery, registration, ID Token trust (issue 4)
+export { discovery, dynamicClientRegistration } from './discovery.js'
+export type { DiscoveryRequestOptions, DynamicClientRegistrationRequestOptions } from './discovery.js'
+export { enableNonRepudiationChecks } from './id-token/signature.js'
+export { enableDecryptingResponses } from './id-token/decrypt.js'
+export type { DecryptionKey } from './id-token/decrypt.js'
 
 // Section: the grant family and typed helpers (issue 5)
 

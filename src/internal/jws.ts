@@ -1,6 +1,8 @@
 import { encodeBase64url } from './base64url.js'
 import { argError } from './assert.js'
 import { UnsupportedOperationError } from './errors.js'
+import { modifyAssertion } from '../symbols.js'
+import type { ModifyAssertionFunction, ModifyAssertionOptions } from '../types.js'
 
 /**
  * Compact JWS signing with WebCrypto directly (RFC 7515). Signing sits on the hot path of every private_key_jwt
@@ -8,7 +10,7 @@ import { UnsupportedOperationError } from './errors.js'
  * is the one place a runtime-specific signer can plug in.
  */
 
-type SignParams = AlgorithmIdentifier | RsaPssParams | EcdsaParams
+export type SignParams = AlgorithmIdentifier | RsaPssParams | EcdsaParams
 
 interface AlgorithmEntry {
   /** The JWS `alg` for a key of this WebCrypto algorithm. */
@@ -43,6 +45,11 @@ const ALGORITHMS: Record<string, AlgorithmEntry> = {
   'ML-DSA-44': { alg: () => 'ML-DSA-44', params: () => ({ name: 'ML-DSA-44' }) },
   'ML-DSA-65': { alg: () => 'ML-DSA-65', params: () => ({ name: 'ML-DSA-65' }) },
   'ML-DSA-87': { alg: () => 'ML-DSA-87', params: () => ({ name: 'ML-DSA-87' }) },
+  // client_secret_jwt only: checkSigningKey refuses secret keys, so HMAC never signs a private_key_jwt or a proof.
+  HMAC: {
+    alg: (key) => (hashBits(key) ? `HS${hashBits(key)}` : undefined),
+    params: () => ({ name: 'HMAC' }),
+  },
 }
 
 export function isCryptoKey(value: unknown): value is CryptoKey {
@@ -84,11 +91,68 @@ export async function signJws(
   payload: Record<string, unknown>,
   key: CryptoKey,
 ): Promise<string> {
-  const input = `${encodeBase64url(JSON.stringify(header))}.${encodeBase64url(JSON.stringify(payload))}`
-  const signature = await crypto.subtle.sign(
-    signParams(header['alg'] as string, key),
-    key,
-    encoder.encode(input),
-  )
+  const alg = header['alg'] as string
+  return signEncodedHeader(encodeBase64url(JSON.stringify(header)), payload, key, signParams(alg, key))
+}
+
+/**
+ * Signs with a protected header that is already encoded, and parameters already looked up: a DPoP handle
+ * encodes its header once and then only pays for the payload and the signature on every proof.
+ */
+export async function signEncodedHeader(
+  encodedHeader: string,
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+  params: SignParams,
+): Promise<string> {
+  const input = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`
+  const signature = await crypto.subtle.sign(params, key, encoder.encode(input))
   return `${input}.${encodeBase64url(signature)}`
+}
+
+/** JWK members that carry public key material, per key type (RFC 7517 §4, RFC 7518 §6). */
+const PUBLIC_MEMBERS = ['kty', 'e', 'n', 'x', 'y', 'crv', 'pub', 'alg'] as const
+
+/** The public JWK of a public CryptoKey: key material only, none of `ext`, `key_ops`, `use`. */
+export async function exportPublicJwk(key: CryptoKey): Promise<Record<string, string>> {
+  const exported = (await crypto.subtle.exportKey('jwk', key)) as Record<string, unknown>
+  const jwk: Record<string, string> = {}
+  for (const member of PUBLIC_MEMBERS) {
+    // `alg` only identifies ML-DSA (AKP) keys; for other key types it is a hint the server must not rely on.
+    if (member === 'alg' && exported['kty'] !== 'AKP') continue
+    const value = exported[member]
+    if (typeof value === 'string') jwk[member] = value
+  }
+  return jwk
+}
+
+/** RFC 7638 §3.2: the required members of each key type, in lexicographic order. */
+const THUMBPRINT_MEMBERS: Record<string, readonly string[]> = {
+  EC: ['crv', 'kty', 'x', 'y'],
+  RSA: ['e', 'kty', 'n'],
+  OKP: ['crv', 'kty', 'x'],
+  AKP: ['alg', 'kty', 'pub'],
+}
+
+/** RFC 7638 JWK thumbprint with SHA-256, base64url. */
+export async function jwkThumbprint(jwk: Record<string, string>): Promise<string> {
+  const members = THUMBPRINT_MEMBERS[jwk['kty'] ?? '']
+  if (members === undefined) throw new UnsupportedOperationError('unsupported JWK "kty"')
+  const canonical: Record<string, string | undefined> = {}
+  for (const member of members) canonical[member] = jwk[member]
+  const digest = await crypto.subtle.digest('SHA-256', encoder.encode(JSON.stringify(canonical)))
+  return encodeBase64url(digest)
+}
+
+/** The `[modifyAssertion]` hook of an options object, checked. */
+export function modifyAssertionOf(
+  options: ModifyAssertionOptions | undefined,
+): ModifyAssertionFunction | undefined {
+  if (options === undefined) return undefined
+  if (typeof options !== 'object' || options === null) throw argError('"options" must be an object')
+  const hook = options[modifyAssertion]
+  if (hook !== undefined && typeof hook !== 'function') {
+    throw argError('"options[modifyAssertion]" must be a function')
+  }
+  return hook
 }

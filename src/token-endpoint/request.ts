@@ -1,4 +1,5 @@
 import { resolveEndpoint, transportOf, type AliasableEndpoint, type ConfigState } from '../configuration.js'
+import { bindEndpoint } from '../client-auth/assertion.js'
 import { send } from '../http/send.js'
 import { argError } from '../internal/assert.js'
 import { USER_AGENT } from '../internal/version.js'
@@ -68,6 +69,8 @@ export async function authenticatedRequest(
   if (USER_AGENT) headers.set('user-agent', USER_AGENT)
   headers.set('accept', 'application/json')
   await options.DPoP?.addProof(url, headers, 'POST')
+  // Lets a client assertion be addressed to this very endpoint (ClientAssertionOptions `audience: 'endpoint'`).
+  bindEndpoint(headers, url)
   await state.auth(state.as, state.client, body, headers)
   headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8')
   const transport = options.signal ? { fetch: state.fetch, signal: options.signal } : transportOf(state)

@@ -1,0 +1,52 @@
+/**
+ * The nonces a DPoP handle has been given, one per origin (RFC 9449 §8: a server supplies a nonce in the
+ * `DPoP-Nonce` header and expects it in later proofs). A handle may talk to many servers over its life, so the
+ * cache is a small LRU: reading an entry makes it the most recent, and the oldest goes once it is full.
+ */
+
+/** Origins remembered per handle. */
+export const NONCE_CACHE_SIZE = 100
+
+/** Longest nonce accepted. RFC 9449 sets no limit; a server-chosen string copied into every proof needs one. */
+export const MAX_NONCE_LENGTH = 1024
+
+/** RFC 9449 §8.1: `nonce = 1*NQCHAR`, NQCHAR = %x21 / %x23-5B / %x5D-7E (printable ASCII minus `"` and `\`). */
+const NQCHARS = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+/** Whether a `DPoP-Nonce` header value is a nonce we are willing to echo back. */
+export function isValidNonce(value: string | null | undefined): value is string {
+  return typeof value === 'string' && value.length <= MAX_NONCE_LENGTH && NQCHARS.test(value)
+}
+
+export class NonceCache {
+  readonly #entries = new Map<string, string>()
+  readonly #capacity: number
+
+  constructor(capacity = NONCE_CACHE_SIZE) {
+    this.#capacity = capacity
+  }
+
+  get(origin: string): string | undefined {
+    const nonce = this.#entries.get(origin)
+    if (nonce !== undefined) {
+      this.#entries.delete(origin)
+      this.#entries.set(origin, nonce)
+    }
+    return nonce
+  }
+
+  /** Remembers `nonce` for `origin`; anything that is not a valid nonce is ignored and the old one kept. */
+  set(origin: string, nonce: string | null | undefined): void {
+    if (!isValidNonce(nonce)) return
+    this.#entries.delete(origin)
+    this.#entries.set(origin, nonce)
+    if (this.#entries.size > this.#capacity) {
+      const oldest = this.#entries.keys().next().value
+      if (oldest !== undefined) this.#entries.delete(oldest)
+    }
+  }
+
+  get size(): number {
+    return this.#entries.size
+  }
+}
