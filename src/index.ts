@@ -45,6 +45,33 @@ export { enableDecryptingResponses } from './id-token/decrypt.js'
 export type { DecryptionKey } from './id-token/decrypt.js'
 
 // Section: the grant family and typed helpers (issue 5)
+export { clientCredentialsGrant } from './grants/client-credentials.js'
+export { refreshTokenGrant } from './grants/refresh-token.js'
+export { initiateDeviceAuthorization, pollDeviceAuthorizationGrant } from './grants/device.js'
+export type {
+  DeviceAuthorizationResponse,
+  DeviceAuthorizationGrantPollOptions,
+  DeviceAutorizationGrantPollOptions,
+} from './grants/device.js'
+export { initiateBackchannelAuthentication, pollBackchannelAuthenticationGrant } from './grants/ciba.js'
+export type {
+  BackchannelAuthenticationResponse,
+  BackchannelAuthenticationGrantPollOptions,
+} from './grants/ciba.js'
+export { tokenIntrospection } from './grants/introspection.js'
+export type { IntrospectionResponse } from './grants/introspection.js'
+export { tokenRevocation } from './grants/revocation.js'
+export { fetchProtectedResource } from './grants/protected-resource.js'
+export { tokenExchangeGrant, TokenType } from './grants/token-exchange.js'
+export type {
+  TokenExchangeParameters,
+  TokenExchangeResponse,
+  TokenTypeIdentifier,
+} from './grants/token-exchange.js'
+export { jwtBearerGrant, signJwtBearerAssertion } from './grants/jwt-bearer.js'
+export type { JwtBearerAssertionInput, JwtBearerClaims, JwtBearerSignOptions } from './grants/jwt-bearer.js'
+export { saml2BearerGrant } from './grants/saml2-bearer.js'
+export type { Saml2BearerGrantOptions } from './grants/saml2-bearer.js'
 
 export type { WWWAuthenticateChallenge, WWWAuthenticateChallengeParameters } from './http/www-authenticate.js'
 export type {

@@ -10,6 +10,16 @@ export interface TokenGrantOptions extends TokenResponseOptions {
   signal?: AbortSignal | undefined
   /** Whether to verify an ID Token's signature when non-repudiation checks are on (client credentials: no). */
   nonRepudiation?: boolean
+  /**
+   * Whether to retry at once on a DPoP nonce error (default yes). Polling says no: contract §5 step 5 retries
+   * on the next poll, after the usual interval wait.
+   */
+  nonceRetry?: boolean
+  /**
+   * Sees the raw response before it is processed and may throw to take over (polling handles
+   * `503` + `Retry-After` there, before any status or body check, as openid-client does).
+   */
+  onResponse?: ((response: Response) => void | Promise<void>) | undefined
 }
 
 /**
@@ -23,15 +33,17 @@ export async function tokenGrant(
   options: TokenGrantOptions = {},
 ): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
   const { DPoP } = options
-  const { body, idToken } = await withDPoPNonceRetry(DPoP, async () => {
+  const attempt = async () => {
     const form = new URLSearchParams(parameters)
     form.set('grant_type', grantType)
     const response = await authenticatedRequest(state, 'token_endpoint', form, {
       DPoP,
       signal: options.signal,
     })
+    await options.onResponse?.(response)
     return processTokenResponse(state, response, options)
-  })
+  }
+  const { body, idToken } = await withDPoPNonceRetry(options.nonceRetry === false ? undefined : DPoP, attempt)
   if (idToken && state.nonRepudiation && options.nonRepudiation !== false) {
     await state.nonRepudiation(state, idToken.jws)
   }

@@ -1,0 +1,39 @@
+import { stateOf, type Configuration } from '../configuration.js'
+import { toPublicError } from '../internal/errors.js'
+import { tokenGrant } from '../token-endpoint/grant.js'
+import { checkDPoP, toSearchParams } from '../token-endpoint/request.js'
+import type {
+  DPoPOptions,
+  GrantParameters,
+  TokenEndpointResponse,
+  TokenEndpointResponseHelpers,
+} from '../types.js'
+
+/**
+ * The client credentials grant (RFC 6749 §4.4): the client asks for a token on its own behalf.
+ *
+ * As in openid-client, an ID Token in the response is never decrypted nor signature-checked here: this grant
+ * has no end-user, so an ID Token has no business being in its response.
+ *
+ * @example
+ * ```ts
+ * const { access_token } = await clientCredentialsGrant(config, { scope: 'api:read', resource: [a, b] })
+ * ```
+ */
+export async function clientCredentialsGrant(
+  config: Configuration,
+  parameters?: GrantParameters,
+  options?: DPoPOptions,
+): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
+  try {
+    const state = stateOf(config)
+    const DPoP = checkDPoP(options?.DPoP)
+    return await tokenGrant(state, 'client_credentials', toSearchParams(parameters), {
+      DPoP,
+      decrypt: false,
+      nonRepudiation: false,
+    })
+  } catch (err) {
+    throw toPublicError(err)
+  }
+}

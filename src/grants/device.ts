@@ -1,0 +1,109 @@
+import { stateOf, type Configuration } from '../configuration.js'
+import { readJsonObject } from '../http/body.js'
+import { expectStatus } from '../http/status.js'
+import { toPublicError } from '../internal/errors.js'
+import { authenticatedRequest, checkDPoP, toSearchParams } from '../token-endpoint/request.js'
+import type {
+  GrantParameters,
+  JsonValue,
+  TokenEndpointResponse,
+  TokenEndpointResponseHelpers,
+} from '../types.js'
+import { checkPending, pollTokenEndpoint, type PollOptions } from './polling.js'
+import { ResponseFields } from './response-fields.js'
+
+/** A device authorization response (RFC 8628 §3.2). */
+export interface DeviceAuthorizationResponse {
+  /** The code the client polls the token endpoint with. Never show it to the end-user. */
+  readonly device_code: string
+  /** The code the end-user enters at `verification_uri`. */
+  readonly user_code: string
+  readonly verification_uri: string
+  /** `verification_uri` with the user code already in it, e.g. for a QR code. */
+  readonly verification_uri_complete?: string
+  /** Seconds until `device_code` and `user_code` expire. */
+  readonly expires_in: number
+  /** Minimum seconds between polls (5 when absent). */
+  readonly interval?: number
+  readonly [parameter: string]: JsonValue | undefined
+}
+
+/** Options of {@link pollDeviceAuthorizationGrant}: a DPoP handle and a signal that ends polling early. */
+export interface DeviceAuthorizationGrantPollOptions extends PollOptions {}
+/** Misspelled alias kept for openid-client compatibility. */
+export interface DeviceAutorizationGrantPollOptions extends DeviceAuthorizationGrantPollOptions {}
+
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
+
+/**
+ * Starts the device authorization grant (RFC 8628 §3.1): the server returns a user code to show and a device
+ * code to poll with.
+ *
+ * @example
+ * ```ts
+ * const response = await initiateDeviceAuthorization(config, { scope: 'openid offline_access' })
+ * console.log(`Visit ${response.verification_uri} and enter ${response.user_code}`)
+ * const tokens = await pollDeviceAuthorizationGrant(config, response)
+ * ```
+ */
+export async function initiateDeviceAuthorization(
+  config: Configuration,
+  parameters: GrantParameters,
+): Promise<DeviceAuthorizationResponse> {
+  try {
+    const state = stateOf(config)
+    const body = toSearchParams(parameters)
+    // RFC 8628 §3.1: client_id is required in the body, whatever the client authentication method.
+    body.set('client_id', state.client.client_id)
+    const response = await authenticatedRequest(state, 'device_authorization_endpoint', body)
+    const json = await readJsonObject(await expectStatus(response, 200))
+    const fields = new ResponseFields(json)
+    fields.nonEmptyString('device_code')
+    fields.nonEmptyString('user_code')
+    fields.nonEmptyString('verification_uri')
+    fields.lifetime('expires_in')
+    fields.string('verification_uri_complete', true)
+    fields.positiveNumber('interval')
+    return json as unknown as DeviceAuthorizationResponse
+  } catch (err) {
+    throw toPublicError(err)
+  }
+}
+
+/**
+ * Polls the token endpoint with the device code until the end-user approves or denies (RFC 8628 §3.4–3.5),
+ * honouring `interval`, `slow_down` and `Retry-After`. Gives up after `expires_in` seconds unless
+ * `options.signal` says otherwise.
+ *
+ * @example
+ * ```ts
+ * const tokens = await pollDeviceAuthorizationGrant(config, response, undefined, {
+ *   signal: AbortSignal.timeout(120_000),
+ * })
+ * ```
+ */
+export async function pollDeviceAuthorizationGrant(
+  config: Configuration,
+  deviceAuthorizationResponse: DeviceAuthorizationResponse,
+  parameters?: GrantParameters,
+  options?: DeviceAuthorizationGrantPollOptions,
+): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
+  try {
+    const state = stateOf(config)
+    const deviceCode = checkPending(
+      deviceAuthorizationResponse,
+      'deviceAuthorizationResponse',
+      'device_code',
+      options,
+    )
+    const DPoP = checkDPoP(options?.DPoP)
+    const body = toSearchParams(parameters)
+    body.set('device_code', deviceCode)
+    return await pollTokenEndpoint(state, DEVICE_CODE_GRANT, body, deviceAuthorizationResponse, {
+      DPoP,
+      signal: options?.signal,
+    })
+  } catch (err) {
+    throw toPublicError(err)
+  }
+}

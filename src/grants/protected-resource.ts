@@ -1,0 +1,67 @@
+import { checkProtocol, stateOf, transportOf, type Configuration } from '../configuration.js'
+import { withDPoPNonceRetry } from '../dpop/retry.js'
+import { WWWAuthenticateChallengeError } from '../errors.js'
+import { send } from '../http/send.js'
+import { parseWWWAuthenticate } from '../http/www-authenticate.js'
+import { argError, assertString } from '../internal/assert.js'
+import { toPublicError } from '../internal/errors.js'
+import { USER_AGENT } from '../internal/version.js'
+import { checkDPoP } from '../token-endpoint/request.js'
+import type { DPoPOptions, FetchBody } from '../types.js'
+
+/**
+ * Calls a protected resource with an access token (RFC 6750 §2.1 `Bearer`, or RFC 9449 §7 `DPoP` with a proof
+ * bound to the token through `ath`) and resolves to the resource server's Response, body unread.
+ *
+ * Any parseable `WWW-Authenticate` challenge, whatever the status, rejects with a
+ * `WWWAuthenticateChallengeError`; a DPoP nonce challenge is retried once with the new nonce.
+ *
+ * @example
+ * ```ts
+ * const response = await fetchProtectedResource(config, tokens.access_token, new URL(api), 'GET')
+ * const data = await response.json()
+ * ```
+ *
+ * @param headers - Extra request headers. `authorization` is set by this function and may not be given.
+ */
+export async function fetchProtectedResource(
+  config: Configuration,
+  accessToken: string,
+  url: URL,
+  method: string,
+  body?: FetchBody,
+  headers?: Headers,
+  options?: DPoPOptions,
+): Promise<Response> {
+  try {
+    const state = stateOf(config)
+    assertString(accessToken, '"accessToken"')
+    if (!(url instanceof URL)) throw argError('"url" must be an instance of URL')
+    assertString(method, '"method"')
+    const DPoP = checkDPoP(options?.DPoP)
+    const base = new Headers(headers)
+    if (base.has('authorization')) {
+      throw argError('"headers" must not include the "authorization" header name', 'ERR_INVALID_ARG_VALUE')
+    }
+    if (USER_AGENT && !base.has('user-agent')) base.set('user-agent', USER_AGENT)
+    checkProtocol(url, state.tlsOnly)
+
+    return await withDPoPNonceRetry(DPoP, async () => {
+      const request = new Headers(base)
+      if (DPoP) await DPoP.addProof(url, request, method.toUpperCase(), accessToken)
+      request.set('authorization', `${DPoP ? 'DPoP' : 'Bearer'} ${accessToken}`)
+      const response = await send(transportOf(state), { url, method, headers: request, body })
+      DPoP?.cacheNonce(response, url)
+      const challenges = parseWWWAuthenticate(response.headers.get('www-authenticate'))
+      if (challenges) {
+        throw new WWWAuthenticateChallengeError(
+          'server responded with a challenge in the WWW-Authenticate HTTP Header',
+          { cause: challenges, response },
+        )
+      }
+      return response
+    })
+  } catch (err) {
+    throw toPublicError(err)
+  }
+}

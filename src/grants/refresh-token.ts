@@ -1,0 +1,37 @@
+import { stateOf, type Configuration } from '../configuration.js'
+import { assertString } from '../internal/assert.js'
+import { toPublicError } from '../internal/errors.js'
+import { tokenGrant } from '../token-endpoint/grant.js'
+import { checkDPoP, toSearchParams } from '../token-endpoint/request.js'
+import type {
+  DPoPOptions,
+  GrantParameters,
+  TokenEndpointResponse,
+  TokenEndpointResponseHelpers,
+} from '../types.js'
+
+/**
+ * The refresh token grant (RFC 6749 §6). A token bound with DPoP must be refreshed with the same handle.
+ *
+ * @example
+ * ```ts
+ * const tokens = await refreshTokenGrant(config, previous.refresh_token!)
+ * ```
+ */
+export async function refreshTokenGrant(
+  config: Configuration,
+  refreshToken: string,
+  parameters?: GrantParameters,
+  options?: DPoPOptions,
+): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
+  try {
+    const state = stateOf(config)
+    assertString(refreshToken, '"refreshToken"')
+    const DPoP = checkDPoP(options?.DPoP)
+    const body = toSearchParams(parameters)
+    body.set('refresh_token', refreshToken)
+    return await tokenGrant(state, 'refresh_token', body, { DPoP })
+  } catch (err) {
+    throw toPublicError(err)
+  }
+}

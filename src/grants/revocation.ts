@@ -1,0 +1,34 @@
+import { stateOf, type Configuration } from '../configuration.js'
+import { expectStatus } from '../http/status.js'
+import { assertString } from '../internal/assert.js'
+import { toPublicError } from '../internal/errors.js'
+import { authenticatedRequest, toSearchParams } from '../token-endpoint/request.js'
+import type { GrantParameters } from '../types.js'
+
+/**
+ * Revokes an access or refresh token (RFC 7009). Resolves once the server answered 200; per RFC 7009 §2.2 it
+ * does so for unknown tokens too, so success does not prove the token existed.
+ *
+ * @example
+ * ```ts
+ * await tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })
+ * ```
+ */
+export async function tokenRevocation(
+  config: Configuration,
+  token: string,
+  parameters?: GrantParameters,
+): Promise<void> {
+  try {
+    const state = stateOf(config)
+    assertString(token, '"token"')
+    const body = toSearchParams(parameters)
+    body.set('token', token)
+    const response = await authenticatedRequest(state, 'revocation_endpoint', body)
+    await expectStatus(response, 200)
+    // RFC 7009 §2.2: the body of a successful revocation carries nothing.
+    await response.body?.cancel().catch(() => {})
+  } catch (err) {
+    throw toPublicError(err)
+  }
+}
