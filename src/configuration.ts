@@ -179,12 +179,17 @@ export type AliasableEndpoint =
   | 'pushed_authorization_request_endpoint'
   | 'backchannel_authentication_endpoint'
 
+/** What endpoint resolution reads; dynamic registration has it before any Configuration exists. */
+export type EndpointContext = Pick<ConfigState, 'as' | 'tlsOnly'> & {
+  readonly client: Pick<ClientMetadata, 'use_mtls_endpoint_aliases'>
+}
+
 /**
  * The URL of a server endpoint, through its mTLS alias when the client asks for aliases and the server has one,
  * checked against the HTTPS rule.
  */
 export function resolveEndpoint(
-  state: ConfigState,
+  state: EndpointContext,
   endpoint:
     | AliasableEndpoint
     | 'jwks_uri'
@@ -238,8 +243,24 @@ export function getJwksCache(config: Configuration): ExportedJWKSCache | undefin
   return structuredClone({ jwks: jwks.jwks, uat: jwks.uat })
 }
 
-/** Seeds the configuration's JWKS cache, e.g. from a store shared by stateless workers. */
+/**
+ * Seeds the configuration's JWKS cache, e.g. from a store shared by stateless workers. The value is copied; a
+ * cache older than 300 seconds is accepted here but ignored (re-fetched) when a key is needed.
+ */
 export function setJwksCache(config: Configuration, jwksCache: ExportedJWKSCache): void {
   const state = stateOf(config)
-  state.jwks = structuredClone(jwksCache)
+  if (typeof jwksCache !== 'object' || jwksCache === null) {
+    throw argError('"jwksCache" must be an object')
+  }
+  const { jwks, uat } = jwksCache
+  if (typeof uat !== 'number' || !Number.isFinite(uat)) {
+    throw argError('"jwksCache.uat" must be a number')
+  }
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys)) {
+    throw argError('"jwksCache.jwks.keys" must be an array')
+  }
+  if (!jwks.keys.every((key) => typeof key === 'object' && key !== null && !Array.isArray(key))) {
+    throw argError('"jwksCache.jwks.keys" members must be JWK objects', 'ERR_INVALID_ARG_VALUE')
+  }
+  state.jwks = cloneJson({ jwks, uat }, 'jwksCache')
 }
