@@ -37,7 +37,7 @@ export async function validateIdToken(state: ConfigState, token: string): Promis
   const parts = jws.split('.')
   if (parts.length !== 3) throw ope('Invalid JWT', 'OAUTH_INVALID_RESPONSE', { jwt: token })
 
-  const header = decodeSegment(parts[0]!, 'header')
+  const header = decodeSegment(parts[0]!, 'Header')
   const alg = header['alg']
   if (alg !== expectedAlg(state, alg)) {
     throw ope('unexpected JWT "alg" header parameter', 'OAUTH_INVALID_RESPONSE', { header })
@@ -45,19 +45,15 @@ export async function validateIdToken(state: ConfigState, token: string): Promis
   if (header['crit'] !== undefined) {
     throw new UnsupportedOperationError('no JWT "crit" header parameter extensions are supported')
   }
-  const claims = decodeSegment(parts[1]!, 'payload')
+  const claims = decodeSegment(parts[1]!, 'Payload')
   checkClaimTypesAndTimes(state, claims, header)
   checkRequiredClaims(state, claims)
   checkIssuer(state, claims)
   checkAudience(state, claims)
   if (claims['auth_time'] !== undefined && !isNonNegativeNumber(claims['auth_time'])) {
-    throw ope(
-      `ID Token ${describe('auth_time')} claim must be a non-negative number`,
-      'OAUTH_INVALID_RESPONSE',
-      {
-        claims,
-      },
-    )
+    throw ope(`ID Token ${describe('auth_time')} must be a non-negative number`, 'OAUTH_INVALID_RESPONSE', {
+      claims,
+    })
   }
   return { claims: claims as unknown as IDToken, header, jws }
 }
@@ -76,10 +72,12 @@ function decodeSegment(segment: string, name: string): JsonObject {
   try {
     value = JSON.parse(decodeBase64urlText(segment))
   } catch (cause) {
-    throw ope(`failed to parse JWT ${name} as base64url encoded JSON`, 'OAUTH_PARSE_ERROR', cause)
+    throw ope(`failed to parse JWT ${name} body as base64url encoded JSON`, 'OAUTH_PARSE_ERROR', cause)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw ope(`JWT ${name} must be a top level object`, 'OAUTH_INVALID_RESPONSE', { [name]: value })
+    throw ope(`JWT ${name} must be a top level object`, 'OAUTH_INVALID_RESPONSE', {
+      [name.toLowerCase()]: value,
+    })
   }
   return value as JsonObject
 }
@@ -110,11 +108,7 @@ function checkClaimTypesAndTimes(state: ConfigState, claims: JsonObject, header:
     if (typeof nbf !== 'number')
       throw ope(`unexpected JWT ${describe('nbf')} claim type`, 'OAUTH_INVALID_RESPONSE', cause)
     if (nbf > now + tolerance) {
-      throw ope(
-        `unexpected JWT ${describe('nbf')} claim value, it is in the future`,
-        'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
-        cause,
-      )
+      throw ope(`unexpected JWT ${describe('nbf')} claim value`, 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED', cause)
     }
   }
   if (aud !== undefined && typeof aud !== 'string' && !Array.isArray(aud)) {

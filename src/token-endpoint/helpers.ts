@@ -8,12 +8,9 @@ export function attachHelpers(
   body: TokenEndpointResponse,
   claims: IDToken | undefined,
 ): TokenEndpointResponse & TokenEndpointResponseHelpers {
-  let expiresAt: number | undefined
-  if (typeof body.expires_in === 'number') {
-    const date = new Date()
-    date.setSeconds(date.getSeconds() + body.expires_in)
-    expiresAt = date.getTime()
-  }
+  // Plain arithmetic, as openid-client 6.8.9 does: Date#setSeconds truncates fractions and turns a huge
+  // lifetime into an invalid date, which would read as "already expired".
+  const expiresAt = typeof body.expires_in === 'number' ? Date.now() + body.expires_in * 1000 : undefined
   Object.defineProperties(body, {
     claims: {
       value: () => claims,

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import * as api from '../../src/index.js'
 import {
   ClientError,
@@ -833,6 +833,21 @@ describe('the result', () => {
     expect(() => {
       ;(result as { claims: unknown }).claims = () => 'replaced'
     }).toThrow(TypeError)
+  })
+
+  it('expiresIn() of a huge lifetime is not 0 (regression: Date#setSeconds made it an invalid date)', async () => {
+    respondJson(200, { ...GOOD, expires_in: 1e300 })
+    expect((await genericGrantRequest(config, GRANT, {})).expiresIn()).toBeGreaterThan(1e299)
+  })
+
+  it('expiresIn() keeps fractions of a second (regression: Date#setSeconds truncated them)', async () => {
+    respondJson(200, { ...GOOD, expires_in: 100.9 })
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      expect((await genericGrantRequest(config, GRANT, {})).expiresIn()).toBe(100)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('expiresIn() is undefined without expires_in and 0 for expires_in 0; claims() undefined without id_token', async () => {

@@ -1,0 +1,534 @@
+import type { ServerResponse } from 'node:http'
+import * as oc from 'openid-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as gl from '../../src/index.js'
+import {
+  CLIENT_ID,
+  CLIENT_SECRET,
+  json,
+  resetMidBody,
+  send,
+  startScriptedServer,
+  type ScriptedServer,
+} from '../support/scripted-server.js'
+import { craftJwt, goodClaims } from './support.js'
+
+/**
+ * The same scripted responses fed to openid-client 6.8.9 and to grantline must end the same way: the same
+ * success body, or the same error class, code and message. Deliberate differences are asserted as such below.
+ */
+
+const GRANT = 'urn:example:params:oauth:grant-type:differential'
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer'
+const GOOD = { access_token: 'at-1', token_type: 'Bearer', expires_in: 3600 }
+
+type Respond = (res: ServerResponse, origin: string) => void
+
+interface Case {
+  name: string
+  respond: Respond
+  server?: Record<string, unknown>
+  grantType?: string
+}
+
+type Outcome =
+  | { ok: true; body: unknown; claims: unknown; expiresIn: number | undefined }
+  | {
+      ok: false
+      name: string
+      code: unknown
+      message: string
+      causeMessage?: string
+      causeIsResponse?: boolean
+      status?: unknown
+      error?: unknown
+      error_description?: unknown
+      body?: unknown
+      challenges?: unknown
+    }
+
+let server: ScriptedServer
+
+beforeAll(async () => {
+  server = await startScriptedServer()
+})
+afterAll(async () => {
+  await server.close()
+})
+
+function serverMetadata(extra: Record<string, unknown> = {}) {
+  return { issuer: server.origin, token_endpoint: `${server.origin}/token`, ...extra }
+}
+
+function outcomeOf(err: any): Outcome {
+  const outcome: Outcome = { ok: false, name: err?.name, code: err?.code, message: err?.message }
+  const cause = err?.cause
+  if (cause instanceof Response) {
+    outcome.causeIsResponse = true
+    outcome.status = cause.status
+  } else if (cause instanceof Error) {
+    outcome.causeMessage = cause.message
+  }
+  if (err?.name === 'ResponseBodyError') {
+    outcome.error = err.error
+    outcome.error_description = err.error_description
+    outcome.status = err.status
+    outcome.body = err.cause
+  }
+  if (err?.name === 'WWWAuthenticateChallengeError') {
+    outcome.status = err.status
+    outcome.challenges = err.cause
+  }
+  return outcome
+}
+
+async function settle(promise: Promise<any>): Promise<Outcome> {
+  try {
+    const result = await promise
+    return {
+      ok: true,
+      body: JSON.parse(JSON.stringify(result)),
+      claims: result.claims(),
+      expiresIn: result.expiresIn(),
+    }
+  } catch (err) {
+    return outcomeOf(err)
+  }
+}
+
+async function runOpenidClient(
+  c: Case,
+  params: Record<string, string> = { foo: 'bar' },
+  setup?: (config: oc.Configuration) => void,
+): Promise<Outcome> {
+  server.script((_req, res) => c.respond(res, server.origin))
+  const config = new oc.Configuration(serverMetadata(c.server), CLIENT_ID, CLIENT_SECRET)
+  oc.allowInsecureRequests(config)
+  setup?.(config)
+  return settle(oc.genericGrantRequest(config, c.grantType ?? GRANT, params))
+}
+
+async function runGrantline(
+  c: Case,
+  params: Record<string, string> = { foo: 'bar' },
+  setup?: (config: gl.Configuration) => void,
+): Promise<Outcome> {
+  server.script((_req, res) => c.respond(res, server.origin))
+  const config = new gl.Configuration(serverMetadata(c.server), CLIENT_ID, CLIENT_SECRET)
+  gl.allowInsecureRequests(config)
+  setup?.(config)
+  return settle(gl.genericGrantRequest(config, c.grantType ?? GRANT, params))
+}
+
+/** expiresIn() is read from the clock at two different moments: a second apart is the same answer. */
+function expectSameOutcome(ours: Outcome, theirs: Outcome) {
+  if (ours.ok && theirs.ok && typeof ours.expiresIn === 'number' && typeof theirs.expiresIn === 'number') {
+    const slack = Math.max(1, Math.abs(theirs.expiresIn) * 1e-9)
+    expect(Math.abs(ours.expiresIn - theirs.expiresIn)).toBeLessThanOrEqual(slack)
+    expect({ ...ours, expiresIn: 0 }).toEqual({ ...theirs, expiresIn: 0 })
+    return
+  }
+  expect(ours).toEqual(theirs)
+}
+
+const reply =
+  (status: number, value: unknown, headers: Record<string, string> = {}): Respond =>
+  (res) =>
+    json(res, status, value, headers)
+const raw =
+  (status: number, body: string, headers: Record<string, string> = {}): Respond =>
+  (res) =>
+    send(res, status, body, headers)
+const withIdToken =
+  (header: Record<string, unknown>, overrides: Record<string, unknown> = {}, body: object = GOOD): Respond =>
+  (res, origin) =>
+    json(res, 200, { ...body, id_token: craftJwt(header, goodClaims(origin, overrides)) })
+
+const UNSUPPORTED = {
+  ok: false,
+  name: 'ClientError',
+  code: 'OAUTH_UNSUPPORTED_OPERATION',
+  message: 'unsupported operation',
+}
+const NONE_ALLOWED = { id_token_signing_alg_values_supported: ['none', 'ES256'] }
+const now = () => Math.floor(Date.now() / 1000)
+
+const CASES: Case[] = [
+  // successes
+  { name: 'a complete bearer response', respond: reply(200, { ...GOOD, refresh_token: 'rt', scope: 'a b' }) },
+  { name: 'token_type DPoP, lower-cased', respond: reply(200, { ...GOOD, token_type: 'DPoP' }) },
+  { name: 'expires_in "3600"', respond: reply(200, { ...GOOD, expires_in: '3600' }) },
+  { name: 'expires_in "60s"', respond: reply(200, { ...GOOD, expires_in: '60s' }) },
+  { name: 'expires_in 0', respond: reply(200, { ...GOOD, expires_in: 0 }) },
+  { name: 'expires_in 1.5', respond: reply(200, { ...GOOD, expires_in: 1.5 }) },
+  { name: 'expires_in 1e300', respond: reply(200, { ...GOOD, expires_in: 1e300 }) },
+  { name: 'no expires_in', respond: reply(200, { access_token: 'at', token_type: 'bearer' }) },
+  {
+    name: 'an empty scope and unknown members',
+    respond: reply(200, { ...GOOD, scope: '', x: { y: [1, null] } }),
+  },
+  { name: 'JSON with text/plain', respond: raw(200, JSON.stringify(GOOD), { 'content-type': 'text/plain' }) },
+  { name: 'JSON without content-type', respond: raw(200, JSON.stringify(GOOD)) },
+  {
+    name: '__proto__ and constructor members',
+    respond: raw(
+      200,
+      '{"access_token":"a","token_type":"bearer","__proto__":{"x":1},"constructor":{"y":2}}',
+      {
+        'content-type': 'application/json',
+      },
+    ),
+  },
+  { name: 'a WWW-Authenticate header on a 200', respond: reply(200, GOOD, { 'www-authenticate': 'Bearer' }) },
+  {
+    name: 'N_A for token exchange',
+    grantType: TOKEN_EXCHANGE,
+    respond: reply(200, {
+      ...GOOD,
+      token_type: 'N_A',
+      issued_token_type: 'urn:ietf:params:oauth:token-type:jwt',
+    }),
+  },
+  { name: 'an ID Token that passes', server: NONE_ALLOWED, respond: withIdToken({ alg: 'none' }) },
+  {
+    name: 'an ID Token with several audiences and azp',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { aud: [CLIENT_ID, 'x'], azp: CLIENT_ID }),
+  },
+  { name: 'an RS256 ID Token without a server list', respond: withIdToken({ alg: 'RS256' }) },
+  // bad success bodies
+  { name: 'expires_in "abc"', respond: reply(200, { ...GOOD, expires_in: 'abc' }) },
+  { name: 'expires_in -1', respond: reply(200, { ...GOOD, expires_in: -1 }) },
+  { name: 'expires_in "Infinity"', respond: reply(200, { ...GOOD, expires_in: 'Infinity' }) },
+  {
+    name: 'expires_in 1e400',
+    respond: raw(200, '{"access_token":"a","token_type":"bearer","expires_in":1e400}'),
+  },
+  { name: 'expires_in null', respond: reply(200, { ...GOOD, expires_in: null }) },
+  { name: 'expires_in as an array', respond: reply(200, { ...GOOD, expires_in: ['7'] }) },
+  { name: 'scope null', respond: reply(200, { ...GOOD, scope: null }) },
+  { name: 'refresh_token null', respond: reply(200, { ...GOOD, refresh_token: null }) },
+  { name: 'no access_token', respond: reply(200, { token_type: 'bearer' }) },
+  { name: 'an empty access_token', respond: reply(200, { access_token: '', token_type: 'bearer' }) },
+  { name: 'no token_type', respond: reply(200, { access_token: 'a' }) },
+  { name: 'a numeric token_type', respond: reply(200, { access_token: 'a', token_type: 1 }) },
+  { name: 'an empty id_token', respond: reply(200, { ...GOOD, id_token: '' }) },
+  { name: 'a top-level array', respond: reply(200, [GOOD]) },
+  { name: 'a top-level null', respond: raw(200, 'null', { 'content-type': 'application/json' }) },
+  { name: 'HTML on a 200', respond: raw(200, '<html></html>', { 'content-type': 'text/html' }) },
+  { name: 'broken JSON on a 200', respond: raw(200, '{"a":', { 'content-type': 'application/json' }) },
+  { name: 'an empty 200', respond: raw(200, '', { 'content-type': 'application/json' }) },
+  { name: 'token_type mac', respond: reply(200, { ...GOOD, token_type: 'mac' }) },
+  {
+    name: 'token_type toString for token exchange (lower-cased, so no prototype name)',
+    grantType: TOKEN_EXCHANGE,
+    respond: reply(200, { ...GOOD, token_type: 'toString' }),
+  },
+  { name: 'N_A for JWT bearer', grantType: JWT_BEARER, respond: reply(200, { ...GOOD, token_type: 'N_A' }) },
+  { name: 'a reset mid-body', respond: (res) => resetMidBody(res) },
+  // error statuses
+  {
+    name: 'a 400 OAuth error',
+    respond: reply(400, { error: 'invalid_grant', error_description: 'd', error_uri: 'https://e.example' }),
+  },
+  { name: 'a 401 OAuth error', respond: reply(401, { error: 'invalid_client' }) },
+  { name: 'a 400 with text/html', respond: raw(400, '<html></html>', { 'content-type': 'text/html' }) },
+  { name: 'a 400 without content-type', respond: raw(400, '{"error":"invalid_grant"}') },
+  { name: 'a 400 JSON without error', respond: reply(400, { message: 'no' }) },
+  { name: 'a 400 JSON with an empty error', respond: reply(400, { error: '' }) },
+  { name: 'a 400 with broken JSON', respond: raw(400, '{"error"', { 'content-type': 'application/json' }) },
+  {
+    name: 'a 400 with `application/json;charset=UTF-8`',
+    respond: reply(400, { error: 'x' }, { 'content-type': 'application/json;charset=UTF-8' }),
+  },
+  { name: 'a 500 OAuth error', respond: reply(500, { error: 'server_error' }) },
+  { name: 'a 503 with HTML', respond: raw(503, 'busy', { 'content-type': 'text/html' }) },
+  { name: 'a 201', respond: reply(201, GOOD) },
+  { name: 'a 204', respond: raw(204, '') },
+  { name: 'a 302', respond: raw(302, '', { location: 'http://127.0.0.1:1/elsewhere' }) },
+  {
+    name: 'a 401 challenge',
+    respond: reply(
+      401,
+      { error: 'invalid_client' },
+      { 'www-authenticate': 'Basic realm="as", DPoP algs="ES256"' },
+    ),
+  },
+  {
+    name: 'a 400 use_dpop_nonce challenge',
+    respond: reply(
+      400,
+      { error: 'x' },
+      { 'www-authenticate': 'DPoP error="use_dpop_nonce", error_description="n"' },
+    ),
+  },
+  { name: 'a 500 challenge', respond: raw(500, '', { 'www-authenticate': 'Bearer' }) },
+  {
+    name: 'a challenge with a token68 and a second challenge',
+    respond: raw(401, '', { 'www-authenticate': 'Negotiate abc==, Basic realm="x"' }),
+  },
+  {
+    name: 'a token68 followed by a parameter (unparseable)',
+    respond: reply(401, { error: 'e' }, { 'www-authenticate': 'Negotiate abc==, realm="x"' }),
+  },
+  { name: '`Bearer error=`', respond: raw(401, '', { 'www-authenticate': 'Bearer error=' }) },
+  { name: '`Scheme , realm="foo"`', respond: raw(401, '', { 'www-authenticate': 'Scheme , realm="foo"' }) },
+  {
+    name: '`Scheme, realm="foo"` (unparseable)',
+    respond: reply(401, { error: 'e' }, { 'www-authenticate': 'Scheme, realm="foo"' }),
+  },
+  {
+    name: 'escapes and duplicates in a challenge',
+    respond: raw(401, '', { 'www-authenticate': 'Bearer realm="a\\"b", REALM=c,, error="x"' }),
+  },
+  {
+    name: 'an unterminated quote (unparseable)',
+    respond: reply(401, { error: 'e' }, { 'www-authenticate': 'Bearer realm="x' }),
+  },
+  // ID Token problems
+  { name: 'an ID Token alg outside the list', server: NONE_ALLOWED, respond: withIdToken({ alg: 'HS256' }) },
+  { name: 'an alg none ID Token without a list', respond: withIdToken({ alg: 'none' }) },
+  {
+    name: 'an ID Token from another issuer',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { iss: 'https://evil.example' }),
+  },
+  {
+    name: 'an ID Token for another audience',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { aud: 'x' }),
+  },
+  {
+    name: 'an ID Token with extra audiences and no azp',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { aud: [CLIENT_ID, 'x'] }),
+  },
+  {
+    name: 'an ID Token with a foreign azp',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { aud: [CLIENT_ID, 'x'], azp: 'x' }),
+  },
+  {
+    name: 'an expired ID Token',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { exp: now() - 3600 }),
+  },
+  {
+    name: 'an ID Token from the future',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { nbf: now() + 3600 }),
+  },
+  {
+    name: 'an ID Token without sub',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { sub: undefined }),
+  },
+  {
+    name: 'an ID Token without exp',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { exp: undefined }),
+  },
+  {
+    name: 'an ID Token with a string iat',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { iat: 'now' }),
+  },
+  {
+    name: 'an ID Token with auth_time -1',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none' }, { auth_time: -1 }),
+  },
+  {
+    name: 'an ID Token with a crit header',
+    server: NONE_ALLOWED,
+    respond: withIdToken({ alg: 'none', crit: ['x'] }),
+  },
+  {
+    name: 'an encrypted ID Token',
+    respond: reply(200, { ...GOOD, id_token: 'eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d' }),
+  },
+  { name: 'an ID Token of two parts', respond: reply(200, { ...GOOD, id_token: 'a.b' }) },
+  { name: 'an ID Token with a broken header', respond: reply(200, { ...GOOD, id_token: '!!.e30.x' }) },
+  {
+    name: 'an ID Token whose header is an array',
+    respond: reply(200, { ...GOOD, id_token: `${Buffer.from('[]').toString('base64url')}.e30.x` }),
+  },
+]
+
+describe('grantline and openid-client agree', () => {
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const theirs = await runOpenidClient(c)
+      const ours = await runGrantline(c)
+      expectSameOutcome(ours, theirs)
+    })
+  }
+})
+
+describe('where grantline deliberately differs', () => {
+  // DECISIONS D1 says openid-client applies no timeout unless one is set; 6.8.9 (measured here) does default
+  // to 30 s. What still differs is how the edges of the setting behave.
+  it('DECISIONS D1: both default to 30 s and send a deadline with the request', async () => {
+    const signals: Array<AbortSignal | undefined> = []
+    const c: Case = { name: 'signal', respond: reply(200, GOOD) }
+    const record = async (_url: string, options: { signal?: AbortSignal | undefined }) => {
+      signals.push(options.signal)
+      return Response.json(GOOD)
+    }
+    await runOpenidClient(c, {}, (config) => {
+      expect(config.timeout).toBe(30)
+      config[oc.customFetch] = record as never
+    })
+    await runGrantline(c, {}, (config) => {
+      expect(config.timeout).toBe(30)
+      config[gl.customFetch] = record as never
+    })
+    expect(signals).toHaveLength(2)
+    expect(signals[0]).toBeInstanceOf(AbortSignal)
+    expect(signals[1]).toBeInstanceOf(AbortSignal)
+  })
+
+  it('DECISIONS D1: timeout = undefined restores our 30 s default; openid-client then has no deadline', async () => {
+    const signals: Array<AbortSignal | undefined> = []
+    const c: Case = { name: 'undefined', respond: reply(200, GOOD) }
+    const record = async (_url: string, options: { signal?: AbortSignal | undefined }) => {
+      signals.push(options.signal)
+      return Response.json(GOOD)
+    }
+    await runOpenidClient(c, {}, (config) => {
+      config.timeout = undefined
+      config[oc.customFetch] = record as never
+    })
+    await runGrantline(c, {}, (config) => {
+      config.timeout = undefined
+      expect(config.timeout).toBe(30)
+      config[gl.customFetch] = record as never
+    })
+    expect(signals[0]).toBeUndefined()
+    expect(signals[1]).toBeInstanceOf(AbortSignal)
+  })
+
+  it('DECISIONS D1: timeout = Infinity disables our deadline; openid-client throws a raw RangeError', async () => {
+    const c: Case = { name: 'infinity', respond: reply(200, GOOD) }
+    const theirs = await runOpenidClient(c, {}, (config) => {
+      config.timeout = Infinity
+    })
+    const ours = await runGrantline(c, {}, (config) => {
+      config.timeout = Infinity
+    })
+    expect(theirs).toMatchObject({ ok: false, name: 'RangeError', code: 'ERR_OUT_OF_RANGE' })
+    expect(ours).toMatchObject({ ok: true, body: { access_token: 'at-1' } })
+  })
+
+  it('DECISIONS D1: a negative timeout is refused when set; openid-client fails at request time', async () => {
+    const theirs = await runOpenidClient({ name: 'neg', respond: reply(200, GOOD) }, {}, (config) => {
+      config.timeout = -1
+    })
+    expect(theirs).toMatchObject({ ok: false, name: 'RangeError' })
+    const config = new gl.Configuration(serverMetadata(), CLIENT_ID)
+    expect(() => {
+      config.timeout = -1
+    }).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }))
+  })
+
+  for (const contentType of [
+    'Application/JSON; charset=utf-8',
+    'application/problem+json',
+    'application/json ; charset=utf-8',
+  ]) {
+    it(`DECISIONS D2: a 400 with \`${contentType}\` is a ResponseBodyError; openid-client loses the error`, async () => {
+      const c: Case = {
+        name: contentType,
+        respond: reply(400, { error: 'invalid_grant' }, { 'content-type': contentType }),
+      }
+      const theirs = await runOpenidClient(c)
+      const ours = await runGrantline(c)
+      expect(theirs).toMatchObject({ ok: false, name: 'ClientError', code: 'OAUTH_RESPONSE_IS_NOT_JSON' })
+      expect(ours).toMatchObject({
+        ok: false,
+        name: 'ResponseBodyError',
+        code: 'OAUTH_RESPONSE_BODY_ERROR',
+        error: 'invalid_grant',
+        status: 400,
+      })
+    })
+  }
+
+  it('DECISIONS D3: token_type "constructor" for token exchange is refused; openid-client accepts it', async () => {
+    const c: Case = {
+      name: 'c',
+      grantType: TOKEN_EXCHANGE,
+      respond: reply(200, { ...GOOD, token_type: 'constructor' }),
+    }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(theirs).toMatchObject({ ok: true, body: { token_type: 'constructor' } })
+    expect(ours).toMatchObject(UNSUPPORTED)
+  })
+
+  it('DECISIONS D3: token_type "__proto__" for token exchange is refused; openid-client throws a raw TypeError', async () => {
+    const c: Case = {
+      name: 'p',
+      grantType: TOKEN_EXCHANGE,
+      respond: reply(200, { ...GOOD, token_type: '__proto__' }),
+    }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(theirs).toMatchObject({ ok: false, name: 'TypeError', code: undefined })
+    expect(ours).toMatchObject(UNSUPPORTED)
+  })
+
+  it('D3 does not change other grants: both refuse token_type "constructor" there', async () => {
+    const c: Case = {
+      name: 'c',
+      grantType: JWT_BEARER,
+      respond: reply(200, { ...GOOD, token_type: 'constructor' }),
+    }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(ours).toEqual(theirs)
+    expect(ours).toMatchObject({ ok: false, code: 'OAUTH_UNSUPPORTED_OPERATION' })
+  })
+
+  it('our 1 MiB cap: a 2 MiB token response is refused; openid-client reads it', async () => {
+    const c: Case = { name: 'big', respond: reply(200, { ...GOOD, padding: 'x'.repeat(2 * 1024 * 1024) }) }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(theirs).toMatchObject({ ok: true, body: { access_token: 'at-1' } })
+    expect(ours).toMatchObject({
+      ok: false,
+      name: 'ClientError',
+      code: 'OAUTH_INVALID_RESPONSE',
+      message: 'invalid response encountered',
+      causeMessage: '"response" body is larger than 1048576 bytes',
+    })
+  })
+
+  it('our parameters extension: undefined values are left out; openid-client sends the text "undefined"', async () => {
+    const params = { a: 'x', b: undefined } as unknown as Record<string, string>
+    const c: Case = { name: 'undefined', respond: reply(200, GOOD) }
+    const before = server.requests.length
+    await runOpenidClient(c, params)
+    await runGrantline(c, params)
+    const [theirs, ours] = server.requests.slice(before).map((r) => new URLSearchParams(r.body))
+    expect(theirs!.get('b')).toBe('undefined')
+    expect(ours!.has('b')).toBe(false)
+    expect(ours!.get('a')).toBe(theirs!.get('a'))
+  })
+
+  it('otherwise the two send the same request body and headers (user-agent aside)', async () => {
+    const c: Case = { name: 'wire', respond: reply(200, GOOD) }
+    const params = { scope: 'a b', grant_type: 'ignored', audience: 'https://rs.example' }
+    const before = server.requests.length
+    await runOpenidClient(c, params)
+    await runGrantline(c, params)
+    const [theirs, ours] = server.requests.slice(before)
+    expect([...new URLSearchParams(ours!.body)]).toEqual([...new URLSearchParams(theirs!.body)])
+    for (const header of ['accept', 'content-type', 'authorization', 'dpop']) {
+      expect(ours!.headers[header]).toEqual(theirs!.headers[header])
+    }
+    expect(theirs!.headers['user-agent']).toMatch(/^openid-client\//)
+    expect(ours!.headers['user-agent']).toMatch(/^grantline\//)
+  })
+})
