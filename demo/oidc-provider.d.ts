@@ -114,6 +114,7 @@ declare module 'oidc-provider' {
     InvalidScope: new (description: string, scope: string) => OIDCProviderError
     UnsupportedTokenType: ErrorClass
     AccessDenied: ErrorClass
+    InvalidBindingMessage: ErrorClass
     CustomOIDCProviderError: new (error: string, description?: string) => OIDCProviderError
   }
 

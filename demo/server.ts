@@ -169,6 +169,14 @@ export async function startAuthorizationServer(
           throw new errors.InvalidRequest('login_hint_token is not supported by this server')
         },
         validateRequestContext: () => undefined,
+        // CIBA Core §7.1: a short message shown on both devices; keep the provider's own rule, without its notice.
+        validateBindingMessage: (_ctx: unknown, message: string | undefined) => {
+          if (message !== undefined && !/^[a-zA-Z0-9-._+/!?#]{1,20}$/.test(message)) {
+            throw new errors.InvalidBindingMessage(
+              'binding_message must be 1-20 characters of [a-zA-Z0-9-._+/!?#]',
+            )
+          }
+        },
         verifyUserCode: () => undefined,
         triggerAuthenticationDevice: () => undefined,
       },
