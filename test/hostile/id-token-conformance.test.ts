@@ -106,7 +106,8 @@ function unsigned(header: Record<string, unknown>, payload: Record<string, unkno
 }
 
 interface Setup {
-  server?: Partial<ServerMetadata>
+  /** Server metadata overrides; `undefined` removes a member. */
+  server?: Record<string, unknown>
   client?: Partial<ClientMetadata>
   nonRepudiation?: boolean
 }
@@ -460,7 +461,7 @@ describe('key selection (rp-id_token-kid-absent-*, rp-key-rotation-op-sign-key)'
 
   const unusable: Array<[string, (jwk: JWK) => JWK]> = [
     ['use "enc"', (jwk) => ({ ...jwk, use: 'enc' })],
-    ['key_ops without "verify"', (jwk) => ({ ...jwk, use: undefined, key_ops: ['encrypt'] })],
+    ['key_ops without "verify"', ({ use: _use, ...jwk }) => ({ ...jwk, key_ops: ['encrypt'] })],
     ['a different declared alg', (jwk) => ({ ...jwk, alg: 'ES384' })],
     ['a different curve', (jwk) => ({ ...jwk, crv: 'P-384' })],
     ['a different key type', (jwk) => ({ ...jwk, kty: 'OKP' })],
