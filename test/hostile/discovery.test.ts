@@ -541,6 +541,33 @@ describe('dynamicClientRegistration', () => {
     ).toBe('given')
   })
 
+  it('the initial access token never appears in an error, its String() or JSON, down the cause chain', async () => {
+    const token = 'iat-SECRET-never-leak'
+    serveRegistrationMetadata()
+    const answers = [
+      json({ error: 'invalid_token' }, 401, { 'www-authenticate': 'Bearer error="invalid_token"' }),
+      json({ error: 'invalid_client_metadata' }, 400),
+      json({ oops: true }, 500),
+      json({ client_id: 7 }, 201),
+    ]
+    for (const answer of answers) {
+      server.route('/reg', answer)
+      const err = await rejection(
+        dynamicClientRegistration(new URL(server.origin), {}, undefined, {
+          ...insecure,
+          initialAccessToken: token,
+        }),
+      )
+      let current: unknown = err
+      for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+        for (const text of [current.message, String(current), JSON.stringify(current)]) {
+          expect(text).not.toContain(token)
+        }
+        current = current.cause
+      }
+    }
+  })
+
   it('metadata that is not an object and a DPoP option that is not a handle are TypeErrors before I/O', async () => {
     let err = await rejection(
       dynamicClientRegistration(new URL(server.origin), null as never, undefined, insecure),
@@ -556,4 +583,42 @@ describe('dynamicClientRegistration', () => {
     expect(err.code).toBe('ERR_INVALID_ARG_VALUE')
     expect(server.requests).toHaveLength(0)
   })
+})
+
+describe('differential: openid-client 6.8.9 derives the same metadata URLs and refuses the same issuers', () => {
+  const issuers = [
+    'https://op.example',
+    'https://op.example/',
+    'https://op.example/tenant',
+    'https://op.example/tenant/',
+    'https://op.example/a/b/',
+    'https://op.example:8443/x?q=1',
+  ]
+  for (const algorithm of ['oidc', 'oauth2'] as const) {
+    for (const input of issuers) {
+      it(`${algorithm} ${input}: same URL requested, same outcome for a mismatching issuer`, async () => {
+        const oc = await import('openid-client')
+        const run = async (lib: 'ours' | 'theirs') => {
+          const seen: string[] = []
+          const fetcher: CustomFetch = async (url) => {
+            seen.push(url)
+            return Response.json({ issuer: 'https://someone-else.example' })
+          }
+          const options = { algorithm, [lib === 'ours' ? customFetch : oc.customFetch]: fetcher }
+          let error = 'none'
+          try {
+            if (lib === 'ours') await discovery(new URL(input), 'c', undefined, undefined, options)
+            else await oc.discovery(new URL(input), 'c', undefined, undefined, options as never)
+          } catch (err) {
+            const e = err as Error & { code?: string }
+            error = `${e.name} ${e.code} ${e.message}`
+          }
+          return { seen, error }
+        }
+        const [ours, theirs] = [await run('ours'), await run('theirs')]
+        expect(ours).toEqual(theirs)
+        expect(ours.error).toContain('OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')
+      })
+    }
+  }
 })

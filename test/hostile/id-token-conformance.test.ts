@@ -844,3 +844,77 @@ describe('encrypted ID Tokens (rp-id_token-sig+enc)', () => {
     )
   })
 })
+
+describe('differential: openid-client 6.8.9 rejects the same ID Tokens the same way', () => {
+  /** The outcome of one token response through a library: `ok`, or the public error's class name, code, message. */
+  async function outcome(run: () => Promise<unknown>): Promise<string> {
+    try {
+      await run()
+      return 'ok'
+    } catch (err) {
+      const e = err as Failure
+      return `${e.name} ${e.code} ${e.message}`
+    }
+  }
+
+  async function both(setup: { server?: Record<string, unknown> } = {}) {
+    const oc = await import('openid-client')
+    const metadata = {
+      issuer,
+      token_endpoint: `${issuer}/token`,
+      jwks_uri: `${issuer}/jwks`,
+      id_token_signing_alg_values_supported: ['ES256', 'RS256', 'PS256', 'Ed25519'],
+      ...setup.server,
+    }
+    const theirs = new oc.Configuration(metadata as never, CLIENT_ID, undefined, oc.None())
+    oc.allowInsecureRequests(theirs)
+    oc.enableNonRepudiationChecks(theirs)
+    const ours = config(setup)
+    return {
+      ours: await outcome(() => grant(ours)),
+      theirs: await outcome(() => oc.genericGrantRequest(theirs, GRANT, {})),
+    }
+  }
+
+  const cases: Array<[string, () => Promise<string>, { server?: Record<string, unknown> }?]> = [
+    ['valid ES256', () => sign('ES256', claims())],
+    ['valid Ed25519', () => sign('Ed25519', claims())],
+    ['rp-id_token-issuer-mismatch', () => sign('ES256', claims({ iss: 'https://attacker.example' }))],
+    ['rp-id_token-aud', () => sign('ES256', claims({ aud: 'other' }))],
+    ['rp-id_token-sub-missing', () => sign('ES256', claims({ sub: undefined }))],
+    ['rp-id_token-iat-missing', () => sign('ES256', claims({ iat: undefined }))],
+    ['rp-id_token-expired', () => sign('ES256', claims({ exp: now() - 120 }))],
+    ['rp-id_token-expired within tolerance', () => sign('ES256', claims({ exp: now() - 10 }))],
+    ['second audience without azp', () => sign('ES256', claims({ aud: [CLIENT_ID, 'x'] }))],
+    ['rp-id_token-sig-none', async () => unsigned({ alg: 'none' }, claims())],
+    [
+      'rp-id_token-bad-sig-rs256',
+      async () => {
+        const [h, , sig] = (await sign('RS256', claims())).split('.')
+        return `${h}.${b64(claims({ sub: 'mallory' }))}.${sig}`
+      },
+    ],
+    ['unknown kid', () => sign('PS256', claims(), { kid: 'nope' })],
+    [
+      'HS256 listed by the server',
+      async () => `${b64({ alg: 'HS256' })}.${b64(claims())}.c2ln`,
+      { server: { id_token_signing_alg_values_supported: ['HS256'] } },
+    ],
+  ]
+  for (const [name, token, setup] of cases) {
+    it(`${name}: same outcome`, async () => {
+      idToken = await token()
+      const { ours, theirs } = await both(setup)
+      expect(ours).toBe(theirs)
+    })
+  }
+
+  it('rp-id_token-kid-absent-multiple-jwks: same outcome', async () => {
+    const second = await publicJwk((await generate('ES256')).publicKey, { kid: 'sig-ES256-b' })
+    jwks = { keys: [publicJwks.ES256, second] }
+    idToken = await sign('ES256', claims(), {})
+    const { ours, theirs } = await both()
+    expect(ours).toBe(theirs)
+    expect(ours).toContain('OAUTH_KEY_SELECTION_FAILED')
+  })
+})
