@@ -1,14 +1,18 @@
 // genericGrantRequest against a real oidc-provider: every grant the embedded server knows, every client
 // authentication method that sends a secret or nothing, repeated parameters, and the OAuth errors a caller meets.
 
+import { createHash, X509Certificate } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { decodeJwt, generateKeyPair } from 'jose'
+import { Agent, fetch as undiciFetch } from 'undici'
 import {
   ClientSecretBasic,
   ClientSecretPost,
   None,
   ResponseBodyError,
+  TlsClientAuth,
   WWWAuthenticateChallengeError,
+  customFetch,
   genericGrantRequest,
   getDPoPHandle,
   randomDPoPKeyPair,
@@ -24,6 +28,7 @@ import {
   startAuthorizationServer,
   type AuthorizationServer,
 } from '../support/provider.js'
+import type { CustomFetch } from '../../src/index.js'
 
 let server: AuthorizationServer
 
@@ -354,6 +359,56 @@ describe('DPoP nonce required by the server', () => {
     await genericGrantRequest(config, JWT_BEARER, { assertion: await assertion() }, { DPoP })
     expect(strict.requests.filter((request) => request.path === '/token')).toHaveLength(1)
   })
+})
+
+describe('mutual TLS (RFC 8705)', () => {
+  let tls: AuthorizationServer
+  const agents: Agent[] = []
+  beforeAll(async () => {
+    tls = await startAuthorizationServer({ mtls: true })
+  })
+  afterAll(async () => {
+    await Promise.all(agents.map((agent) => agent.close()))
+    await tls?.close()
+  })
+
+  /** A Configuration whose requests present the client's certificate, through the mTLS endpoint aliases. */
+  function mtlsConfig(clientId: string) {
+    const client = tls.clients[clientId]!
+    const agent = new Agent({
+      connect: { cert: client.certificate!, key: client.certificateKey!, ca: tls.mtls!.caCertificate },
+    })
+    agents.push(agent)
+    const config = configFor(tls, clientId, TlsClientAuth(), { use_mtls_endpoint_aliases: true })
+    // TLS options go on an undici Agent used as the dispatcher; fetch ignores them at the top level (NOTES.md).
+    const viaAgent: CustomFetch = (url, options) =>
+      undiciFetch(url, { ...options, dispatcher: agent } as never) as unknown as Promise<Response>
+    config[customFetch] = viaAgent
+    return config
+  }
+
+  function thumbprint(pem: string) {
+    return createHash('sha256').update(new X509Certificate(pem).raw).digest('base64url')
+  }
+
+  it.each(['mtls-self-signed', 'mtls-pki'])(
+    '%s gets certificate-bound tokens from the extension grants',
+    async (clientId) => {
+      const config = mtlsConfig(clientId)
+      const expected = thumbprint(tls.clients[clientId]!.certificate!)
+      const assertion = await signJwtAssertion(tls.trustedAssertionIssuer, { sub: 'bob', aud: tls.issuer })
+      const bearer = await genericGrantRequest(config, JWT_BEARER, { assertion })
+      const exchanged = await genericGrantRequest(config, TOKEN_EXCHANGE, {
+        subject_token: bearer.access_token,
+        subject_token_type: TOKEN_TYPE.accessToken,
+      })
+
+      for (const response of [bearer, exchanged]) {
+        expect(response.token_type).toBe('bearer')
+        expect((await tls.inspectAccessToken(response.access_token))?.['x5t#S256']).toBe(expected)
+      }
+    },
+  )
 })
 
 describe('OAuth error responses', () => {

@@ -13,6 +13,7 @@ import type { AuthorizationServer } from '../../demo/server.js'
 export {
   startAuthorizationServer,
   CIBA,
+  DEVICE_CODE,
   JWT_BEARER,
   SAML2_BEARER,
   TOKEN_EXCHANGE,
