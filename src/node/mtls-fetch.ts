@@ -30,7 +30,8 @@ const NULL_BODY = new Set([101, 103, 204, 205, 304])
  * on every connection, and connections are reused, which costs about a third less client CPU per token request
  * than the global `fetch` with an undici dispatcher. It speaks just what grantline asks of a fetch: redirects are
  * never followed (a 3xx comes back as is), the abort signal is honoured until the response body has been read,
- * and the result is a real `Response` with a streamed body. Only `https:` URLs are accepted.
+ * and the result is a real `Response` with a streamed body. Only `https:` URLs are accepted. It sends no
+ * `accept-encoding` and decodes no content encoding, so servers answer uncompressed.
  *
  * @example
  * ```ts
