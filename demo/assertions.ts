@@ -13,7 +13,7 @@ export interface AssertionIssuer {
 
 export interface JwtAssertionClaims {
   sub: string
-  /** Defaults to the authorization server's issuer identifier. */
+  /** The authorization server: its issuer identifier or its token endpoint URL (RFC 7523 §3). */
   aud: string | string[]
   /** Lifetime in seconds, 300 by default; negative values make an expired assertion. */
   expiresIn?: number

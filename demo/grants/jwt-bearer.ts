@@ -41,7 +41,7 @@ export function jwtBearerHandler(
       key = createLocalJWKSet({ keys })
     }
 
-    let subject: string
+    let subject: unknown
     try {
       const { payload } = await jwtVerify(assertion, key as JWTVerifyGetKey, {
         issuer: claimedIssuer,
@@ -50,9 +50,12 @@ export function jwtBearerHandler(
         requiredClaims: ['iss', 'sub', 'aud', 'exp'],
         clockTolerance: 30,
       })
-      subject = payload.sub as string
+      subject = payload.sub
     } catch (cause) {
       throw invalidGrant(describe(cause))
+    }
+    if (typeof subject !== 'string' || subject.length === 0) {
+      throw invalidGrant('assertion "sub" claim must be a non-empty string')
     }
 
     await issueAccessToken(provider, ctx, constraint, {

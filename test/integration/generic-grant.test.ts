@@ -9,6 +9,7 @@ import {
   ClientSecretBasic,
   ClientSecretPost,
   None,
+  PrivateKeyJwt,
   ResponseBodyError,
   TlsClientAuth,
   WWWAuthenticateChallengeError,
@@ -179,6 +180,21 @@ describe('JWT bearer (RFC 7523)', () => {
     })
     const response = await genericGrantRequest(config, JWT_BEARER, { assertion })
     expect(response.access_token.length).toBeGreaterThan(0)
+  })
+
+  it('accepts an assertion a client signs for itself with its registered key', async () => {
+    const client = server.clients['pkjwt-es256']!
+    const key = client.privateKey!
+    const config = configFor(server, client.clientId, PrivateKeyJwt({ key: key.key, kid: key.kid }))
+    const assertion = await signJwtAssertion(
+      { issuer: client.clientId, privateKey: key.key, kid: key.kid, alg: key.alg },
+      { sub: 'service-account-7', aud: server.issuer },
+    )
+    const response = await genericGrantRequest(config, JWT_BEARER, { assertion })
+    expect(await server.inspectAccessToken(response.access_token)).toMatchObject({
+      accountId: 'service-account-7',
+      clientId: client.clientId,
+    })
   })
 
   it('issues a DPoP-bound token when a proof is sent', async () => {
