@@ -1,10 +1,11 @@
 import { stateOf, type Configuration } from '../configuration.js'
-import { readJsonObject } from '../http/body.js'
+import { mediaType, readJsonObject, readText } from '../http/body.js'
 import { expectStatus } from '../http/status.js'
 import { assertString } from '../internal/assert.js'
-import { UnsupportedOperationError, toPublicError } from '../internal/errors.js'
+import { toPublicError } from '../internal/errors.js'
 import { authenticatedRequest, toSearchParams } from '../token-endpoint/request.js'
 import type { ConfirmationClaims, GrantParameters, JsonValue, AuthorizationDetails } from '../types.js'
+import { INTROSPECTION_JWT, processIntrospectionJwt } from './introspection-jwt.js'
 import { ResponseFields } from './response-fields.js'
 
 /** A token introspection response (RFC 7662 §2.2). Only `active` is guaranteed. */
@@ -31,8 +32,9 @@ export interface IntrospectionResponse {
  * Asks the authorization server whether a token is active and what it stands for (RFC 7662). The client
  * authenticates as it does at the token endpoint.
  *
- * JWT introspection responses (RFC 9701, `introspection_signed_response_alg` in the client metadata) are not
- * supported yet: such a configuration fails with `OAUTH_UNSUPPORTED_OPERATION` before any request.
+ * With `introspection_signed_response_alg` in the client metadata, a signed JWT response is asked for (RFC 9701)
+ * and its claims are validated; its signature too once `enableNonRepudiationChecks(config)` was applied. An
+ * encrypted one needs `enableDecryptingResponses(config, ...)`.
  *
  * @example
  * ```ts
@@ -47,13 +49,26 @@ export async function tokenIntrospection(
   try {
     const state = stateOf(config)
     assertString(token, '"token"')
-    if (state.client.introspection_signed_response_alg !== undefined) {
-      throw new UnsupportedOperationError('JWT introspection responses (RFC 9701) are not supported')
-    }
     const body = toSearchParams(parameters)
     body.set('token', token)
-    const response = await authenticatedRequest(state, 'introspection_endpoint', body)
-    const json = await readJsonObject(await expectStatus(response, 200))
+    const accept =
+      state.client.introspection_signed_response_alg === undefined ? 'application/json' : INTROSPECTION_JWT
+    const response = await expectStatus(
+      await authenticatedRequest(state, 'introspection_endpoint', body, { accept }),
+      200,
+    )
+    let json: Record<string, unknown>
+    // As openid-client does, the content-type decides: a server may still answer plain JSON.
+    if (mediaType(response) === INTROSPECTION_JWT) {
+      const { response: claims, jws } = await processIntrospectionJwt(
+        state,
+        (await readText(response)).trim(),
+      )
+      if (state.nonRepudiation) await state.nonRepudiation(state, jws)
+      json = claims
+    } else {
+      json = await readJsonObject(response)
+    }
     new ResponseFields(json).boolean('active')
     return json as unknown as IntrospectionResponse
   } catch (err) {

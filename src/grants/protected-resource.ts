@@ -1,4 +1,10 @@
-import { checkProtocol, stateOf, transportOf, type Configuration } from '../configuration.js'
+import {
+  checkProtocol,
+  stateOf,
+  transportOf,
+  type Configuration,
+  type ConfigState,
+} from '../configuration.js'
 import { withDPoPNonceRetry } from '../dpop/retry.js'
 import { WWWAuthenticateChallengeError } from '../errors.js'
 import { send } from '../http/send.js'
@@ -7,7 +13,8 @@ import { argError, assertString } from '../internal/assert.js'
 import { toPublicError } from '../internal/errors.js'
 import { USER_AGENT } from '../internal/version.js'
 import { checkDPoP } from '../token-endpoint/request.js'
-import type { DPoPOptions, FetchBody } from '../types.js'
+import type { Transport } from '../http/send.js'
+import type { CustomFetch, DPoPOptions, FetchBody } from '../types.js'
 
 /**
  * Calls a protected resource with an access token (RFC 6750 §2.1 `Bearer`, or RFC 9449 §7 `DPoP` with a proof
@@ -50,7 +57,7 @@ export async function fetchProtectedResource(
       const request = new Headers(base)
       if (DPoP) await DPoP.addProof(url, request, method.toUpperCase(), accessToken)
       request.set('authorization', `${DPoP ? 'DPoP' : 'Bearer'} ${accessToken}`)
-      const response = await send(transportOf(state), { url, method, headers: request, body })
+      const response = await send(transportFor(state, body), { url, method, headers: request, body })
       DPoP?.cacheNonce(response, url)
       const challenges = parseWWWAuthenticate(response.headers.get('www-authenticate'))
       if (challenges) {
@@ -64,4 +71,15 @@ export async function fetchProtectedResource(
   } catch (err) {
     throw toPublicError(err)
   }
+}
+
+/**
+ * A streamed request body needs `duplex: 'half'` (Fetch standard; Node.js refuses the request otherwise), so the
+ * fetch (or the configuration's custom fetch) is told so for this request.
+ */
+function transportFor(state: ConfigState, body: FetchBody): Transport {
+  const transport = transportOf(state)
+  if (typeof ReadableStream === 'undefined' || !(body instanceof ReadableStream)) return transport
+  const impl: CustomFetch = state.fetch ?? (fetch as unknown as CustomFetch)
+  return { ...transport, fetch: (url, options) => impl(url, { ...options, duplex: 'half' }) }
 }

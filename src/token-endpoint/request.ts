@@ -50,6 +50,8 @@ export interface AuthenticatedRequestOptions {
   DPoP?: DPoPHandle | undefined
   /** Replaces the configuration's deadline (polling combines the caller's signal with it). */
   signal?: AbortSignal | undefined
+  /** The `accept` header; `application/json` unless the endpoint may answer with a JWT (RFC 9701 introspection). */
+  accept?: string | undefined
 }
 
 /**
@@ -67,7 +69,7 @@ export async function authenticatedRequest(
   const url = resolveEndpoint(state, endpoint)
   const headers = new Headers()
   if (USER_AGENT) headers.set('user-agent', USER_AGENT)
-  headers.set('accept', 'application/json')
+  headers.set('accept', options.accept ?? 'application/json')
   await options.DPoP?.addProof(url, headers, 'POST')
   // Lets a client assertion be addressed to this very endpoint (ClientAssertionOptions `audience: 'endpoint'`).
   bindEndpoint(headers, url)

@@ -25,13 +25,15 @@ import {
   type DeviceAuthorizationResponse,
 } from '../../src/index.js'
 import {
+  CLIENT_ID,
   configurationFor,
   json,
+  send,
   startScriptedServer,
   type RecordedRequest,
   type ScriptedServer,
 } from '../support/scripted-server.js'
-import { expectNoSecret, rejection } from './support.js'
+import { craftJwt, expectNoSecret, rejection } from './support.js'
 
 type Step = (res: ServerResponse, recorded: RecordedRequest) => void
 
@@ -570,15 +572,86 @@ describe('argument errors come before any request', () => {
       expect(server.requests).toHaveLength(0)
     })
   }
+})
 
-  it('JWT introspection is refused as unsupported before any request', async () => {
-    const jwtConfig = configurationFor(server, {
+describe('JWT introspection responses (RFC 9701)', () => {
+  let jwtConfig: Configuration
+  beforeAll(() => {
+    jwtConfig = configurationFor(server, {
       server: { introspection_endpoint: `${server.origin}/introspect` },
       metadata: { introspection_signed_response_alg: 'ES256' },
     })
-    const err = await rejection(tokenIntrospection(jwtConfig, 'tok'))
-    expect(err).toBeInstanceOf(ClientError)
-    expect(err.code).toBe('OAUTH_UNSUPPORTED_OPERATION')
-    expect(server.requests).toHaveLength(0)
   })
+  const now = () => Math.floor(Date.now() / 1000)
+  const header = { alg: 'ES256', typ: 'token-introspection+jwt' }
+  const claims = (overrides: Record<string, unknown> = {}) => ({
+    iss: server.origin,
+    aud: CLIENT_ID,
+    iat: now(),
+    token_introspection: { active: true, scope: 'api:read', sub: 'alice' },
+    ...overrides,
+  })
+  function answerJwt(jwt: string) {
+    server.script((_req, res) =>
+      send(res, 200, jwt, { 'content-type': 'application/token-introspection+jwt' }),
+    )
+  }
+
+  it('asks for a JWT and returns its token_introspection claim', async () => {
+    answerJwt(craftJwt(header, claims()))
+    const result = await tokenIntrospection(jwtConfig, 'tok')
+    expect(result).toEqual({ active: true, scope: 'api:read', sub: 'alice' })
+    expect(server.requests[0]!.headers.accept).toBe('application/token-introspection+jwt')
+  })
+
+  it('accepts the "application/" prefixed typ', async () => {
+    answerJwt(craftJwt({ ...header, typ: 'application/token-introspection+jwt' }, claims()))
+    await expect(tokenIntrospection(jwtConfig, 'tok')).resolves.toMatchObject({ active: true })
+  })
+
+  it('still accepts a plain JSON answer', async () => {
+    server.script((_req, res) => json(res, 200, { active: false }))
+    await expect(tokenIntrospection(jwtConfig, 'tok')).resolves.toEqual({ active: false })
+  })
+
+  for (const [name, jwt, code] of [
+    ['a wrong typ', () => craftJwt({ ...header, typ: 'JWT' }, claims()), 'OAUTH_INVALID_RESPONSE'],
+    ['another alg', () => craftJwt({ ...header, alg: 'RS256' }, claims()), 'OAUTH_INVALID_RESPONSE'],
+    [
+      'another audience',
+      () => craftJwt(header, claims({ aud: 'someone-else' })),
+      'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+    ],
+    [
+      'another issuer',
+      () => craftJwt(header, claims({ iss: 'https://evil.example' })),
+      'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+    ],
+    ['no iat', () => craftJwt(header, claims({ iat: undefined })), 'OAUTH_INVALID_RESPONSE'],
+    [
+      'an expired exp',
+      () => craftJwt(header, claims({ exp: now() - 3600 })),
+      'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+    ],
+    [
+      'no token_introspection',
+      () => craftJwt(header, claims({ token_introspection: undefined })),
+      'OAUTH_INVALID_RESPONSE',
+    ],
+    [
+      'a non-boolean active',
+      () => craftJwt(header, claims({ token_introspection: { active: 1 } })),
+      'OAUTH_INVALID_RESPONSE',
+    ],
+    ['an encrypted JWT without decryption', () => 'a.b.c.d.e', 'OAUTH_UNSUPPORTED_OPERATION'],
+    ['a non-JWT', () => 'not-a-jwt', 'OAUTH_INVALID_RESPONSE'],
+  ] as const) {
+    it(`a JWT response with ${name} is ${code}`, async () => {
+      answerJwt(jwt())
+      const err = await rejection(tokenIntrospection(jwtConfig, 'tok'))
+      expect(err).toBeInstanceOf(ClientError)
+      expect(err.code).toBe(code)
+      expectNoSecret(err)
+    })
+  }
 })

@@ -410,8 +410,17 @@ describe('fetchProtectedResource', () => {
       } else if (scheme !== 'Bearer' || stored['jkt']) {
         return challenge(401, 'Bearer error="invalid_token"')
       }
+      const chunks: Buffer[] = []
+      for await (const chunk of req) chunks.push(chunk as Buffer)
+      const body = Buffer.concat(chunks).toString()
       res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ sub: stored['accountId'] ?? stored['clientId'], method: req.method }))
+      res.end(
+        JSON.stringify({
+          sub: stored['accountId'] ?? stored['clientId'],
+          method: req.method,
+          ...(body ? { body } : {}),
+        }),
+      )
     })
     await new Promise<void>((resolve) => resource.listen(0, '127.0.0.1', resolve))
     api = new URL(`http://127.0.0.1:${(resource.address() as AddressInfo).port}/api/things?page=2`)
@@ -454,13 +463,26 @@ describe('fetchProtectedResource', () => {
       DPoP,
     })
     expect(response.status).toBe(200)
-    expect(await response.json()).toEqual({ sub: 'post', method: 'POST' })
+    expect(await response.json()).toEqual({ sub: 'post', method: 'POST', body: '{"a":1}' })
     expect(seen).toHaveLength(2)
     expect(seen[1]!.authorization).toBe(`DPoP ${access_token}`)
     // The nonce is now cached for the resource server's origin: no second challenge.
     seen.length = 0
     await fetchProtectedResource(post, access_token, api, 'GET', undefined, undefined, { DPoP })
     expect(seen).toHaveLength(1)
+  })
+
+  it('streams a ReadableStream body (duplex: half)', async () => {
+    const { access_token } = await clientCredentialsGrant(post)
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('part-1,'))
+        controller.enqueue(new TextEncoder().encode('part-2'))
+        controller.close()
+      },
+    })
+    const response = await fetchProtectedResource(post, access_token, api, 'PUT', body)
+    expect(await response.json()).toEqual({ sub: 'post', method: 'PUT', body: 'part-1,part-2' })
   })
 
   it('rejects with the resource server challenge', async () => {
