@@ -17,6 +17,7 @@ import {
   genericGrantRequest,
   getDPoPHandle,
   randomDPoPKeyPair,
+  tokenIntrospection,
 } from '../../src/index.js'
 import {
   JWT_BEARER,
@@ -121,12 +122,15 @@ describe('token exchange (RFC 8693)', () => {
       requested_audience: ['https://a.example', 'https://b.example'],
       requested_resource: ['https://r1.example/api', 'https://r2.example/api'],
     })
-    expect(issued?.['aud']).toEqual([
+    const everyValue = [
       'https://a.example',
       'https://b.example',
       'https://r1.example/api',
       'https://r2.example/api',
-    ])
+    ]
+    expect(issued?.['aud']).toEqual(everyValue)
+    // The same, as the server's introspection endpoint reports it (RFC 7662 §2.2).
+    expect((await tokenIntrospection(config, response.access_token)).aud).toEqual(everyValue)
   })
 
   it('sends repeated audience and resource from URLSearchParams', async () => {
