@@ -1,0 +1,457 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  ClientError,
+  Configuration,
+  ResponseBodyError,
+  WWWAuthenticateChallengeError,
+  allowInsecureRequests,
+  customFetch,
+  genericGrantRequest,
+} from '../../src/index.js'
+import type { ClientErrorCode } from '../../src/index.js'
+import { parseWWWAuthenticate } from '../../src/http/www-authenticate.js'
+
+// Property tests (issue 6 item 2). Sizes are chosen so that the file stays well under 20 s on this machine.
+
+const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+const HEADER_ALPHABET = [...'aBzZ09 \t,="\\/+-=._~!#', 'Bearer', 'DPoP', 'realm', 'error', '==', ', ', '"x"']
+
+const unhandled: unknown[] = []
+const onUnhandled = (reason: unknown) => unhandled.push(reason)
+beforeAll(() => {
+  process.on('unhandledRejection', onUnhandled)
+})
+afterAll(async () => {
+  await new Promise((resolve) => setTimeout(resolve, 20))
+  process.off('unhandledRejection', onUnhandled)
+  expect(unhandled).toEqual([])
+})
+
+function expectWellFormed(result: ReturnType<typeof parseWWWAuthenticate>) {
+  if (result === undefined) return
+  expect(Array.isArray(result)).toBe(true)
+  expect(result.length).toBeGreaterThan(0)
+  for (const challenge of result) {
+    expect(typeof challenge.scheme).toBe('string')
+    expect(challenge.scheme).toMatch(TCHAR)
+    expect(challenge.scheme).toBe(challenge.scheme.toLowerCase())
+    expect(Object.getPrototypeOf(challenge.parameters)).toBe(Object.prototype)
+    for (const [name, value] of Object.entries(challenge.parameters)) {
+      expect(name).toMatch(TCHAR)
+      expect(name).toBe(name.toLowerCase())
+      expect(typeof value).toBe('string')
+    }
+    if (challenge.token68 !== undefined) {
+      expect(typeof challenge.token68).toBe('string')
+      expect(Object.keys(challenge.parameters)).toEqual([])
+    }
+  }
+}
+
+const headerLike = fc
+  .array(fc.constantFrom(...HEADER_ALPHABET), { maxLength: 40 })
+  .map((parts) => parts.join(''))
+const anyHeader = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.string({ unit: 'binary', maxLength: 80 }),
+  headerLike,
+)
+
+const token = fc.string({ unit: fc.constantFrom(...TOKEN_CHARS), minLength: 1, maxLength: 12 })
+const printable = fc.string({ unit: fc.constantFrom(...'abc XYZ\t"\\,=;:/{}()<>@?é'), maxLength: 16 })
+const challengeArb = fc.record({
+  scheme: token,
+  params: fc.array(
+    fc.tuple(
+      token,
+      fc.oneof(
+        printable.map((v) => ({ quoted: v })),
+        token,
+      ),
+    ),
+    { maxLength: 4 },
+  ),
+})
+
+function serialize(
+  challenges: Array<{ scheme: string; params: Array<[string, string | { quoted: string }]> }>,
+) {
+  return challenges
+    .map(({ scheme, params }) => {
+      if (params.length === 0) return scheme
+      const list = params.map(([name, value]) =>
+        typeof value === 'string'
+          ? `${name}=${value}`
+          : `${name}="${value.quoted.replace(/["\\]/g, '\\$&')}"`,
+      )
+      return `${scheme} ${list.join(', ')}`
+    })
+    .join(', ')
+}
+
+describe('parseWWWAuthenticate never throws and returns well-formed challenges', () => {
+  it('on any string', () => {
+    fc.assert(
+      fc.property(anyHeader, (header) => {
+        expectWellFormed(parseWWWAuthenticate(header))
+      }),
+      { numRuns: 5000 },
+    )
+  })
+
+  it('reads back what a conforming server writes', () => {
+    fc.assert(
+      fc.property(fc.array(challengeArb, { minLength: 1, maxLength: 3 }), (challenges) => {
+        // a lone `name=value` token pair after the scheme reads as token68 only when it ends in "="; tokens
+        // cannot contain "=", so the grammar is unambiguous here
+        const parsed = parseWWWAuthenticate(serialize(challenges))
+        expectWellFormed(parsed)
+        expect(parsed).toEqual(
+          challenges.map(({ scheme, params }) => ({
+            scheme: scheme.toLowerCase(),
+            parameters: Object.fromEntries(
+              params.map(([name, value]) => [
+                name.toLowerCase(),
+                typeof value === 'string' ? value : value.quoted,
+              ]),
+            ),
+          })),
+        )
+      }),
+      { numRuns: 3000 },
+    )
+  })
+})
+
+// --- the token response pipeline, fed through the official customFetch extension point ---
+
+const ISSUER = 'https://as.example'
+const CLIENT_ID = 'fuzz-client'
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
+const CODES: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
+  'OAUTH_HTTP_REQUEST_FORBIDDEN',
+  'OAUTH_REQUEST_PROTOCOL_FORBIDDEN',
+  'OAUTH_RESPONSE_IS_NOT_CONFORM',
+  'OAUTH_RESPONSE_IS_NOT_JSON',
+  'OAUTH_PARSE_ERROR',
+  'OAUTH_INVALID_RESPONSE',
+  'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+  'OAUTH_KEY_SELECTION_FAILED',
+  'OAUTH_MISSING_SERVER_METADATA',
+  'OAUTH_INVALID_SERVER_METADATA',
+  'OAUTH_JWT_USERINFO_EXPECTED',
+  'OAUTH_UNSUPPORTED_OPERATION',
+  'OAUTH_TIMEOUT',
+  'OAUTH_ABORT',
+  'OAUTH_DECRYPTION_FAILED',
+])
+const NULL_BODY_STATUSES = new Set([204, 205, 304])
+const b64url = (value: string) => Buffer.from(value).toString('base64url')
+const now = Math.floor(Date.now() / 1000)
+
+const oddValue = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.boolean(),
+  fc.double(),
+  fc.integer(),
+  fc.string({ maxLength: 8 }),
+  fc.constantFrom('__proto__', 'constructor', 'toString', ''),
+  fc.array(fc.integer(), { maxLength: 2 }),
+  fc.constant({}),
+)
+
+/** Mostly the good value, now and then an odd one, so that every stage of the pipeline gets reached. */
+const mostly = <T>(good: fc.Arbitrary<T>, odds = 12) =>
+  fc.oneof({ weight: odds, arbitrary: good }, { weight: 1, arbitrary: oddValue })
+
+const claims = fc.record(
+  {
+    iss: mostly(fc.constantFrom(ISSUER, ISSUER, ISSUER, 'https://evil.example')),
+    sub: mostly(fc.constant('user')),
+    aud: mostly(fc.constantFrom(CLIENT_ID, CLIENT_ID, [CLIENT_ID], [CLIENT_ID, 'x'], 'someone-else')),
+    azp: mostly(fc.constantFrom(CLIENT_ID, 'x'), 1),
+    iat: mostly(fc.constant(now)),
+    exp: mostly(fc.constantFrom(now + 300, now + 300, now - 300)),
+    nbf: mostly(fc.constantFrom(now - 10, now + 3600), 1),
+    auth_time: mostly(fc.constantFrom(now, 0, -1), 1),
+  },
+  { requiredKeys: ['iss', 'sub', 'aud', 'iat', 'exp'] },
+)
+const jwtHeader = fc.record(
+  { alg: mostly(fc.constantFrom('none', 'RS256', 'RS256', 'HS256')), crit: oddValue },
+  { requiredKeys: ['alg'] },
+)
+const idToken = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc
+      .tuple(jwtHeader, claims, fc.string({ maxLength: 4 }))
+      .map(
+        ([header, payload, sig]) =>
+          `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}.${sig}`,
+      ),
+  },
+  { weight: 1, arbitrary: fc.tuple(fc.json(), fc.json()).map(([h, p]) => `${b64url(h)}.${b64url(p)}.`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('a.b.c', 'a.b', 'a.b.c.d.e', '..', '....', '!!.??.x', 'eyJ9.eyJ9.x'),
+  },
+  { weight: 1, arbitrary: oddValue },
+)
+
+const tokenBody = fc.record(
+  {
+    access_token: mostly(fc.constant('at'), 20),
+    token_type: mostly(
+      fc.constantFrom('bearer', 'Bearer', 'DPoP', 'N_A', 'n_a', 'mac', 'constructor', '__proto__'),
+      20,
+    ),
+    expires_in: fc.oneof(
+      { weight: 12, arbitrary: fc.integer({ min: 0, max: 86_400 }) },
+      { weight: 1, arbitrary: fc.constantFrom('3600', '60s', 'abc', '-1', '1e400', -1, 0.5) },
+      { weight: 1, arbitrary: oddValue },
+    ),
+    refresh_token: mostly(fc.constant('rt')),
+    scope: mostly(fc.constantFrom('', 'a b')),
+    id_token: fc.option(idToken, { freq: 2, nil: undefined }),
+    authorization_details: oddValue,
+  },
+  { requiredKeys: ['access_token', 'token_type', 'id_token'] },
+)
+const errorBody = fc.record(
+  {
+    error: mostly(fc.constantFrom('invalid_grant', 'use_dpop_nonce'), 4),
+    error_description: oddValue,
+  },
+  { requiredKeys: [] },
+)
+
+/** A body stream that breaks after some bytes, or never ends (then only the configuration's deadline helps). */
+interface StreamBody {
+  stream: 'failing' | 'endless'
+  prefix: string
+  error: unknown
+}
+const streamArb: fc.Arbitrary<StreamBody> = fc.record({
+  stream: fc.constantFrom('failing', 'failing', 'failing', 'endless'),
+  prefix: fc.constantFrom('', '{"access_token":"a', '{"error":"x', '<html'),
+  error: fc.constantFrom<unknown>(
+    new Error('boom'),
+    new TypeError('terminated'),
+    new DOMException('aborted', 'AbortError'),
+    new DOMException('late', 'TimeoutError'),
+    'a string',
+    undefined,
+  ),
+})
+
+function streamOf({ stream, prefix, error }: StreamBody): ReadableStream<Uint8Array> {
+  let sent = false
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (!sent) {
+        sent = true
+        if (prefix) controller.enqueue(new TextEncoder().encode(prefix))
+        return
+      }
+      if (stream === 'failing') controller.error(error)
+      return new Promise<void>(() => {}) // endless: the next chunk never comes
+    },
+  })
+}
+
+const bodyArb: fc.Arbitrary<string | Uint8Array | StreamBody> = fc.oneof(
+  { weight: 1, arbitrary: streamArb },
+  { weight: 12, arbitrary: tokenBody.map((b) => JSON.stringify(b)) },
+  { weight: 4, arbitrary: errorBody.map((b) => JSON.stringify(b)) },
+  { weight: 1, arbitrary: fc.json() },
+  { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 40 }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      '{',
+      '[]',
+      'null',
+      '{"__proto__":{"x":1},"access_token":"a","token_type":"bearer"}',
+    ),
+  },
+)
+
+const statusArb = fc.oneof(
+  { weight: 8, arbitrary: fc.constant(200) },
+  { weight: 3, arbitrary: fc.constantFrom(400, 401, 403) },
+  { weight: 2, arbitrary: fc.integer({ min: 200, max: 599 }) },
+)
+
+const contentType = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('application/json') },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'Application/JSON; charset=utf-8',
+      'application/problem+json',
+      'application/jwt',
+      'text/html',
+      'text/plain',
+      '',
+      ';',
+      'application/json;;;',
+    ),
+  },
+)
+const headersArb = fc.record({
+  'content-type': fc.option(contentType, { freq: 10, nil: undefined }),
+  'www-authenticate': fc.option(anyHeader, { freq: 2, nil: undefined }),
+  'dpop-nonce': fc.option(fc.string({ maxLength: 8 }), { freq: 2, nil: undefined }),
+})
+
+const caseArb = fc.record({
+  status: statusArb,
+  headers: headersArb,
+  body: bodyArb,
+  grantType: fc.constantFrom('urn:example:grant', TOKEN_EXCHANGE),
+})
+
+type FuzzCase = typeof caseArb extends fc.Arbitrary<infer T> ? T : never
+
+function responseFor(c: FuzzCase): Response {
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(c.headers)) {
+    if (value === undefined) continue
+    try {
+      headers.set(name, value)
+    } catch {
+      // not a valid header value (control characters): a real server could not send it either
+    }
+  }
+  const body = typeof c.body === 'object' && 'stream' in c.body ? streamOf(c.body) : (c.body as BodyInit)
+  return new Response(NULL_BODY_STATUSES.has(c.status) ? null : body, {
+    status: c.status,
+    headers,
+  })
+}
+
+function configurationReturning(response: () => Response, timeout?: number): Configuration {
+  const config = new Configuration(
+    {
+      issuer: ISSUER,
+      token_endpoint: `${ISSUER}/token`,
+      id_token_signing_alg_values_supported: ['none', 'RS256'],
+    },
+    CLIENT_ID,
+    's3cr3t-VALUE-never-leak',
+  )
+  allowInsecureRequests(config)
+  config[customFetch] = async () => response()
+  if (timeout !== undefined) config.timeout = timeout
+  return config
+}
+
+const HANG = Symbol('hang')
+async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof HANG> {
+  let timer: NodeJS.Timeout | undefined
+  const deadline = new Promise<typeof HANG>((resolve) => {
+    timer = setTimeout(() => resolve(HANG), ms)
+  })
+  try {
+    return await Promise.race([promise, deadline])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** How often each outcome was seen, so that a generator that drifted into one corner gets noticed. */
+const seen = new Map<string, number>()
+const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1)
+
+function expectTypedError(err: unknown) {
+  count(err instanceof Error ? `${err.name}:${(err as { code?: string }).code}` : 'other')
+  if (err instanceof ClientError) {
+    expect(CODES.has(err.code as ClientErrorCode), `unexpected ClientError ${err.code}: ${err.message}`).toBe(
+      true,
+    )
+  } else if (err instanceof ResponseBodyError) {
+    expect(err.status).toBeGreaterThanOrEqual(400)
+    expect(err.status).toBeLessThan(500)
+    expect(typeof err.error).toBe('string')
+    expect(err.error.length).toBeGreaterThan(0)
+  } else if (err instanceof WWWAuthenticateChallengeError) {
+    expect(err.status).not.toBe(200)
+    expect(err.cause.length).toBeGreaterThan(0)
+  } else if (err instanceof TypeError && typeof (err as { code?: unknown }).code === 'string') {
+    expect((err as { code?: string }).code).toMatch(/^ERR_INVALID_ARG_(TYPE|VALUE)$/)
+  } else {
+    throw new Error(`not a typed error: ${String(err)}`, { cause: err })
+  }
+  const texts = [String(err), JSON.stringify(err) ?? '']
+  for (const text of texts) expect(text).not.toContain('s3cr3t-VALUE-never-leak')
+}
+
+describe('the token response pipeline ends in a valid response or a typed error', () => {
+  it('for thousands of generated (status, headers, body)', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        const fuzzCase: FuzzCase = c
+        const endless =
+          typeof fuzzCase.body === 'object' && 'stream' in fuzzCase.body && fuzzCase.body.stream === 'endless'
+        const config = configurationReturning(() => responseFor(fuzzCase), endless ? 0.05 : undefined)
+        const settled = await withDeadline(
+          genericGrantRequest(config, fuzzCase.grantType, {}).then(
+            (value) => ({ value }),
+            (error: unknown) => ({ error }),
+          ),
+          2000,
+        )
+        expect(settled, 'the pipeline hung').not.toBe(HANG)
+        if (settled === HANG) return
+        if ('error' in settled) {
+          expectTypedError(settled.error)
+          return
+        }
+        const result = settled.value
+        count('success')
+        expect(fuzzCase.status).toBe(200)
+        expect(typeof result.access_token).toBe('string')
+        expect(result.access_token.length).toBeGreaterThan(0)
+        expect(typeof result.token_type).toBe('string')
+        expect(result.token_type).toBe(result.token_type.toLowerCase())
+        const allowed = fuzzCase.grantType === TOKEN_EXCHANGE ? ['bearer', 'dpop', 'n_a'] : ['bearer', 'dpop']
+        expect(allowed).toContain(result.token_type)
+        if (result.expires_in !== undefined) {
+          expect(Number.isFinite(result.expires_in)).toBe(true)
+          expect(result.expires_in).toBeGreaterThanOrEqual(0)
+        }
+        if (result.scope !== undefined) expect(typeof result.scope).toBe('string')
+        if (result.refresh_token !== undefined) expect(result.refresh_token).not.toBe('')
+        expect(Object.getPrototypeOf(result)).toBe(Object.prototype)
+        expect(Object.keys(result)).not.toContain('claims')
+        if (result.id_token !== undefined) expect(result.claims()?.aud).toBeDefined()
+        else expect(result.claims()).toBeUndefined()
+      }),
+      { numRuns: 4000 },
+    )
+    expect(({} as Record<string, unknown>)['x']).toBeUndefined()
+    for (const outcome of [
+      'success',
+      'ResponseBodyError:OAUTH_RESPONSE_BODY_ERROR',
+      'WWWAuthenticateChallengeError:OAUTH_WWW_AUTHENTICATE_CHALLENGE',
+      'ClientError:OAUTH_RESPONSE_IS_NOT_CONFORM',
+      'ClientError:OAUTH_RESPONSE_IS_NOT_JSON',
+      'ClientError:OAUTH_PARSE_ERROR',
+      'ClientError:OAUTH_INVALID_RESPONSE',
+      'ClientError:OAUTH_UNSUPPORTED_OPERATION',
+      'ClientError:OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+      'ClientError:OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
+      'ClientError:OAUTH_TIMEOUT',
+    ]) {
+      expect(seen.get(outcome) ?? 0, `never saw ${outcome}: ${JSON.stringify([...seen])}`).toBeGreaterThan(0)
+    }
+  })
+})
