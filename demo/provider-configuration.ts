@@ -47,6 +47,8 @@ export function providerConfiguration(input: ConfigurationInput): Record<string,
       clientCredentials: { enabled: true },
       // Any client may introspect any token, so tests can look at tokens issued to other clients.
       introspection: { enabled: true, allowedPolicy: () => true },
+      // RFC 9701: signed introspection responses, for clients registered with introspection_signed_response_alg.
+      jwtIntrospection: { enabled: true },
       revocation: {
         enabled: true,
         // RFC 7009 §2.1: a client may revoke only its own tokens.

@@ -32,6 +32,7 @@ import {
   tokenRevocation,
   Configuration,
   allowInsecureRequests,
+  enableNonRepudiationChecks,
   type ServerMetadata,
 } from '../../src/index.js'
 import {
@@ -227,6 +228,44 @@ describe('introspection and revocation', () => {
   it('an unknown token is inactive; revoking it still succeeds (RFC 7009 §2.2)', async () => {
     expect(await tokenIntrospection(post, 'no-such-token')).toEqual({ active: false })
     await expect(tokenRevocation(post, 'no-such-token')).resolves.toBeUndefined()
+  })
+})
+
+describe('JWT introspection (RFC 9701)', () => {
+  it('validates the signed response, and its signature once non-repudiation checks are on', async () => {
+    // A client registered for signed introspection responses, stored through the provider's adapter.
+    const clientSecret = 'jwt-introspection-secret-0123456789abcdefghijklmnop'
+    const Client = server.provider.Client as unknown as {
+      adapter: { upsert(id: string, payload: object, expiresIn: number): Promise<void> }
+    }
+    await Client.adapter.upsert(
+      'jwt-introspection',
+      {
+        client_id: 'jwt-introspection',
+        client_secret: clientSecret,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post',
+        introspection_signed_response_alg: 'ES256',
+      },
+      3600,
+    )
+    const config = new Configuration(server.metadata as ServerMetadata, 'jwt-introspection', {
+      client_secret: clientSecret,
+      introspection_signed_response_alg: 'ES256',
+    })
+    allowInsecureRequests(config)
+    const { access_token } = await clientCredentialsGrant(basic, { scope: 'api:read' })
+
+    const plain = await tokenIntrospection(config, access_token)
+    expect(plain).toMatchObject({ active: true, client_id: 'basic', scope: 'api:read' })
+
+    enableNonRepudiationChecks(config)
+    server.requests.length = 0
+    const verified = await tokenIntrospection(config, access_token)
+    expect(verified).toMatchObject({ active: true, client_id: 'basic' })
+    expect(server.requests.map((request) => request.path)).toContain('/jwks')
   })
 })
 
