@@ -1,0 +1,22 @@
+// Every knob of `npm run bench` in one place. The whole run is sized to finish within about five minutes on a
+// 2-core machine: 2 servers x 3 authentication modes x 2 concurrencies x 4 clients x ROUNDS x ROUND_MS, plus the
+// micro-benchmarks, the cold imports, the bundles and the CPU profiles.
+
+/** Measured rounds per throughput cell; the tables report the median and the min–max spread. */
+export const ROUNDS = 3
+/** Length of one measured round of a throughput cell. */
+export const ROUND_MS = 700
+/** Unmeasured warm-up of each client before its first round (JIT, connection pool, caches). */
+export const WARMUP_MS = 300
+/** Requests in flight at once in the concurrent scenario. */
+export const CONCURRENCY = 16
+
+/** Rounds and length of each micro-benchmark (one operation at a time). */
+export const MICRO_ROUNDS = 3
+export const MICRO_MS = 400
+
+/** Fresh `node` processes per package for the cold import time. */
+export const COLD_IMPORT_RUNS = 9
+
+/** Seconds of grantline requests recorded under `node --cpu-prof` per profiled mode. */
+export const PROFILE_SECONDS = 3

@@ -1,0 +1,313 @@
+// Turns the measurements into BENCHMARKS.md: tables, ratios, the machine and the date.
+
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg, release, totalmem } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { CLIENTS, MODES, MODE_LABEL, type ClientName, type Mode } from './clients.js'
+import * as settings from './config.js'
+import type { BundleSize, ColdImport } from './footprint.js'
+import type { MicroRow } from './micro.js'
+import type { ProfileSummary, Share } from './profile.js'
+import { summarize, type Sample, type Summary } from './stats.js'
+import type { Cell, VariantRow } from './throughput.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+export interface Results {
+  startedAt: Date
+  seconds: number
+  loadBefore: number[]
+  loadAfter: number[]
+  servers: { name: string; note?: string }[]
+  cells: Cell[]
+  variants: { server: string; mode: Mode; rows: VariantRow[] } | undefined
+  micro: MicroRow[]
+  coldImports: ColdImport[] | undefined
+  bundles: BundleSize[] | undefined
+  footprintNote: string | undefined
+  profiles: ProfileSummary[]
+}
+
+const rateOf = (samples: Sample[]) => summarize(samples.map((s) => s.rate))
+const cpuOf = (samples: Sample[]) => summarize(samples.map((s) => s.cpuUs))
+
+function num(value: number): string {
+  if (value >= 100) return value.toFixed(0)
+  if (value >= 10) return value.toFixed(1)
+  return value.toFixed(2)
+}
+const spread = (s: Summary) => `${num(s.median)} (${num(s.min)}–${num(s.max)})`
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a')
+const percent = (fraction: number) => `${(fraction * 100).toFixed(1)} %`
+
+function packageVersion(name: string): string {
+  const file = name === 'grantline' ? `${ROOT}/package.json` : `${ROOT}/node_modules/${name}/package.json`
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version
+}
+
+function gitRevision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    }).trim()
+    return dirty ? `${head} with uncommitted changes in src/` : head
+  } catch {
+    return 'unknown'
+  }
+}
+
+function cellOf(cells: Cell[], server: string, mode: Mode, concurrency: number, client: ClientName) {
+  return cells.find(
+    (c) => c.server === server && c.mode === mode && c.concurrency === concurrency && c.client === client,
+  )
+}
+
+function summaryTable(r: Results): string[] {
+  const lines = [
+    '| server | scenario | in flight | grantline req/s | ÷ openid-client | ÷ raw fetch | ÷ raw node:http | grantline CPU µs/req | ÷ openid-client | ÷ raw fetch | ÷ raw node:http |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ]
+  for (const server of r.servers) {
+    for (const mode of MODES) {
+      for (const concurrency of [1, settings.CONCURRENCY]) {
+        const get = (client: ClientName) => cellOf(r.cells, server.name, mode, concurrency, client)
+        const gl = get('grantline')
+        if (!gl) continue
+        const rate = rateOf(gl.samples).median
+        const cpu = cpuOf(gl.samples).median
+        const others = (['openid-client', 'raw fetch', 'raw node:http'] as const).map((c) => get(c)!)
+        lines.push(
+          `| ${server.name} | ${MODE_LABEL[mode]} | ${concurrency} | ${num(rate)} | ${others
+            .map((o) => ratio(rate, rateOf(o.samples).median))
+            .join(
+              ' | ',
+            )} | ${num(cpu)} | ${others.map((o) => ratio(cpu, cpuOf(o.samples).median)).join(' | ')} |`,
+        )
+      }
+    }
+  }
+  return lines
+}
+
+function throughputTable(r: Results, server: string): string[] {
+  const lines = [
+    '| scenario | in flight | client | req/s: median (min–max) | client CPU µs/req: median (min–max) |',
+    '|---|--:|---|--:|--:|',
+  ]
+  for (const mode of MODES) {
+    for (const concurrency of [1, settings.CONCURRENCY]) {
+      for (const client of CLIENTS) {
+        const cell = cellOf(r.cells, server, mode, concurrency, client)
+        if (!cell) continue
+        lines.push(
+          `| ${MODE_LABEL[mode]} | ${concurrency} | ${client} | ${spread(rateOf(cell.samples))} | ${spread(cpuOf(cell.samples))} |`,
+        )
+      }
+    }
+  }
+  return lines
+}
+
+function microTables(rows: MicroRow[]): string[] {
+  const lines: string[] = []
+  const groups = [...new Set(rows.map((row) => row.group))]
+  for (const group of groups) {
+    const members = rows.filter((row) => row.group === group)
+    const base = members[0]!
+    lines.push(
+      `**${group}**`,
+      '',
+      '| subject | operations/s: median (min–max) | CPU µs/op: median (min–max) | ops/s ÷ first row |',
+      '|---|--:|--:|--:|',
+    )
+    for (const row of members) {
+      lines.push(
+        `| ${row.subject} | ${spread(rateOf(row.samples))} | ${spread(cpuOf(row.samples))} | ${ratio(
+          rateOf(row.samples).median,
+          rateOf(base.samples).median,
+        )} |`,
+      )
+    }
+    lines.push('')
+  }
+  return lines
+}
+
+function shareTable(title: string, shares: Share[]): string[] {
+  return [
+    `| ${title} | µs per request | share |`,
+    '|---|--:|--:|',
+    ...shares.map(
+      (s) => `| ${s.name.replace(/\|/g, '\\|')} | ${num(s.usPerRequest)} | ${percent(s.fraction)} |`,
+    ),
+  ]
+}
+
+function sumArea(profile: ProfileSummary, names: string[]): number {
+  return profile.byArea.filter((s) => names.includes(s.name)).reduce((sum, s) => sum + s.fraction, 0)
+}
+
+const FETCH_AREAS = ['fetch (undici, bundled in Node)', 'web streams (Response body)', 'sockets and streams']
+
+export function biggestCost(profiles: ProfileSummary[]): string {
+  const basic = profiles.find((p) => p.mode === 'client_secret_basic') ?? profiles[0]
+  if (!basic) return 'not profiled'
+  const fetchShare = sumArea(basic, FETCH_AREAS)
+  const own = basic.byArea.find((s) => s.name === 'grantline (src/)')
+  return (
+    `the global \`fetch\` (undici, its web-stream Response body and the socket work under it): ` +
+    `${percent(fetchShare)} of grantline's sampled main-thread time per client_secret_basic request, ` +
+    `against ${percent(own?.fraction ?? 0)} in grantline's own code`
+  )
+}
+
+export function renderReport(r: Results): string {
+  const cpu = cpus()
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench` (bench/run.ts). Do not edit by hand: run it again. -->',
+    '',
+    `Run on ${r.startedAt.toISOString().replace('T', ' ').slice(0, 16)} UTC, ${r.seconds.toFixed(0)} s in all.`,
+    '',
+    '| machine | |',
+    '|---|---|',
+    `| CPU | ${cpu[0]?.model ?? 'unknown'}, ${cpu.length} cores |`,
+    `| memory | ${(totalmem() / 2 ** 30).toFixed(0)} GiB |`,
+    `| OS | Linux ${release()} |`,
+    `| Node.js | ${process.version} (undici ${process.versions['undici'] ?? '?'}, V8 ${process.versions.v8}) |`,
+    `| load average (1 min) before / after | ${r.loadBefore[0]?.toFixed(2)} / ${r.loadAfter[0]?.toFixed(2)} (the machine is shared: read spreads, not single figures) |`,
+    `| grantline | ${packageVersion('grantline')} at ${gitRevision()} (imported from src/ through tsx) |`,
+    `| openid-client | ${packageVersion('openid-client')} (oauth4webapi ${packageVersion('oauth4webapi')}, jose ${packageVersion('jose')}) |`,
+    `| oidc-provider | ${packageVersion('oidc-provider')} |`,
+    `| esbuild | ${packageVersion('esbuild')} |`,
+    '',
+    '## How this is measured',
+    '',
+    `- Every client performs the same RFC 8693 token exchange with \`genericGrantRequest\` (or, for the raw`,
+    '  baselines, the same request built by hand): `grant_type`, `subject_token`, `subject_token_type`.',
+    '- Modes: **client_secret_basic**; **private_key_jwt** with an ES256 key (a fresh client assertion per request);',
+    '  **DPoP** with an ES256 key (a fresh proof per request, client_secret_basic for client authentication).',
+    '- **raw fetch** and **raw node:http** are the floor: no library, the form body, headers and (for the JWT modes) a',
+    '  fresh assertion or proof signed with `node:crypto.sign` (the cheapest signer on Node.js), sent with the global',
+    '  `fetch` or with `node:http` and a keep-alive `Agent`, the JSON answer parsed and the access token checked. The raw',
+    '  DPoP client keeps the server nonce and retries once on `use_dpop_nonce`, as the libraries do.',
+    '- Servers, each in its own child process so that only the client is measured: a minimal `node:http` token endpoint',
+    '  that answers a fixed token response, and oidc-provider (`demo/server.ts`, with the token-exchange grant and a',
+    '  subject token it issued).',
+    `- A cell is ${settings.ROUNDS} rounds of ${settings.ROUND_MS} ms per client after a ${settings.WARMUP_MS} ms warm-up; rounds of the four`,
+    '  clients are interleaved with their order rotated, and garbage is collected before each round. **Client CPU** is',
+    "  `process.cpuUsage()` (user + system, all threads of the client process: the main thread, libuv's pool where",
+    '  WebCrypto signs, and the GC threads) divided by the requests completed. Figures are medians with the min–max',
+    '  spread of the rounds.',
+    '- Ratios are grantline ÷ the other client: for **req/s** above 1 means grantline is faster; for **CPU per request**',
+    '  below 1 means grantline is cheaper.',
+    '',
+    '## Summary: grantline against openid-client and the raw baselines',
+    '',
+    ...summaryTable(r),
+    '',
+  ]
+  for (const server of r.servers) {
+    lines.push(`## Token requests: ${server.name}`, '')
+    if (server.note) lines.push(server.note, '')
+    else lines.push(...throughputTable(r, server.name), '')
+  }
+
+  if (r.variants) {
+    lines.push(
+      '## A candidate speed-up, measured through a public knob',
+      '',
+      `${r.variants.server}, ${MODE_LABEL[r.variants.mode]}, ${settings.CONCURRENCY} in flight, ${settings.ROUNDS + 2} interleaved rounds. grantline applies a`,
+      '30 s deadline to every request unless `config.timeout` is set (DECISIONS D1). The deadline is a fresh',
+      '`AbortSignal.timeout()` per request, handed to `fetch`, and raced against the response and every body read',
+      '(src/http/send.ts, src/http/body.ts). Nothing in src/ was changed for this.',
+      '',
+      '| client | req/s: median (min–max) | client CPU µs/req: median (min–max) |',
+      '|---|--:|--:|',
+      ...r.variants.rows.map(
+        (row) => `| ${row.subject} | ${spread(rateOf(row.samples))} | ${spread(cpuOf(row.samples))} |`,
+      ),
+      '',
+    )
+    const [shipped, without] = r.variants.rows
+    if (shipped && without) {
+      const saved = cpuOf(shipped.samples).median - cpuOf(without.samples).median
+      lines.push(
+        `Without the deadline a request costs ${num(saved)} µs less client CPU (${ratio(
+          cpuOf(without.samples).median,
+          cpuOf(shipped.samples).median,
+        )} of the CPU as shipped). The micro-benchmark below shows the same without the network.`,
+        '',
+      )
+    }
+  }
+
+  lines.push(
+    '## Micro-benchmarks',
+    '',
+    `One operation at a time, ${settings.MICRO_ROUNDS} interleaved rounds of ${settings.MICRO_MS} ms each. "Without the network" means \`genericGrantRequest\` with a`,
+    '`customFetch` that returns a fresh prebuilt `Response` every time: argument checks, the request, client',
+    'authentication (client_secret_basic), and the whole response pipeline. WebCrypto signs asynchronously on',
+    "libuv's thread pool, so operations/s of the signing rows is bounded by that hand-off; CPU µs/op is the cost.",
+    '',
+    ...microTables(r.micro),
+  )
+
+  lines.push('## Cold import and bundle size', '')
+  if (r.footprintNote) lines.push(r.footprintNote, '')
+  if (r.coldImports) {
+    lines.push(
+      `A fresh \`node\` process per import, ${settings.COLD_IMPORT_RUNS} runs each after one unmeasured run that warms the file cache, alternating`,
+      'between the packages. grantline is its built `dist/index.js`.',
+      '',
+      '| package | `await import()` ms: median (min–max) | whole process ms: median (min–max) |',
+      '|---|--:|--:|',
+      ...r.coldImports.map((c) => `| ${c.name} | ${spread(c.importMs)} | ${spread(c.processMs)} |`),
+      '',
+    )
+  }
+  if (r.bundles) {
+    lines.push(
+      'A program that builds a `Configuration` with `ClientSecretBasic` and calls `genericGrantRequest` once, bundled',
+      "with esbuild (`bundle: true, minify: true, format: 'esm', platform: 'browser'`), gzip level 9.",
+      '',
+      '| package | minified bytes | minified + gzipped bytes |',
+      '|---|--:|--:|',
+      ...r.bundles.map((b) => `| ${b.name} | ${b.minified} | ${b.gzipped} |`),
+      '',
+    )
+  }
+
+  lines.push(
+    "## Where grantline's CPU goes",
+    '',
+    `The V8 sampling profiler (the one behind \`node --cpu-prof\`, here through \`node:inspector\`, 200 µs interval) over`,
+    `${settings.PROFILE_SECONDS} s of grantline requests, ${settings.CONCURRENCY} in flight, against the minimal server, after a warm-up. Only the main`,
+    'thread is sampled. "By area" charges each sample to the file of the function running (V8 builtins such as',
+    '`writev` to their caller). "By grantline frame" charges it to the innermost grantline function on the stack, i.e.',
+    'the part of the library whose synchronous call caused the work; work resumed from the event loop (socket reads,',
+    "fetch's internal continuations, GC) has no grantline frame.",
+    '',
+    `**Biggest cost:** ${biggestCost(r.profiles)}.`,
+    '',
+  )
+  for (const profile of r.profiles) {
+    lines.push(
+      `### ${MODE_LABEL[profile.mode]}: ${profile.requests} requests, ${num(profile.sampledUsPerRequest)} µs sampled per request`,
+      '',
+      ...shareTable('by area', profile.byArea),
+      '',
+      ...shareTable('by grantline frame', profile.byGrantlineFrame),
+      '',
+      ...shareTable('top self time (function, file, area)', profile.topSelf),
+      '',
+    )
+  }
+  return lines.join('\n')
+}
+
+export { loadavg }

@@ -1,0 +1,97 @@
+// Token requests per second and client CPU per request, every client against the same server, rounds
+// interleaved (and their order rotated) so that drift on a shared machine spreads over all clients alike.
+
+import { CLIENTS, makeClient, type ClientName, type Mode, type Target } from './clients.js'
+import { CONCURRENCY, ROUNDS, ROUND_MS, WARMUP_MS } from './config.js'
+import { timed, type Sample } from './stats.js'
+
+export interface Cell {
+  server: string
+  mode: Mode
+  concurrency: number
+  client: ClientName
+  samples: Sample[]
+}
+
+export async function measureThroughput(
+  target: Target,
+  modes: readonly Mode[],
+  log: (line: string) => void,
+): Promise<Cell[]> {
+  const cells: Cell[] = []
+  for (const mode of modes) {
+    for (const concurrency of [1, CONCURRENCY]) {
+      const row = await Promise.all(
+        CLIENTS.map(async (client) => ({
+          cell: { server: target.name, mode, concurrency, client, samples: [] } as Cell,
+          operation: await makeClient(client, target, mode),
+        })),
+      )
+      for (const { operation } of row) await timed(operation, concurrency, WARMUP_MS)
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < row.length; i++) {
+          const { cell, operation } = row[(i + round) % row.length]!
+          cell.samples.push(await timed(operation, concurrency, ROUND_MS))
+        }
+      }
+      for (const { cell } of row) {
+        cells.push(cell)
+        const rates = cell.samples.map((s) => s.rate.toFixed(0)).join('/')
+        const cpu = cell.samples.map((s) => s.cpuUs.toFixed(0)).join('/')
+        log(`  ${mode} x${concurrency} ${cell.client}: ${rates} req/s, ${cpu} µs CPU/req`)
+      }
+    }
+  }
+  return cells
+}
+
+export interface VariantRow {
+  subject: string
+  samples: Sample[]
+}
+
+/**
+ * Candidate speed-ups measured through public knobs only (nothing in src/ is changed): grantline as shipped
+ * against the same client with the default 30 s deadline switched off (`config.timeout = 0`), which removes the
+ * per-request `AbortSignal.timeout()`, the abort races around the fetch and the body reads, and the signal
+ * handed to fetch.
+ */
+export async function measureTimeoutVariant(target: Target, mode: Mode): Promise<VariantRow[]> {
+  const gl = await import('../src/index.js')
+  const { clientId, clientSecret } = target.secretClient
+  const server = { issuer: target.issuer, token_endpoint: target.tokenEndpoint }
+  const variants: [string, number | undefined][] = [
+    ['grantline as shipped (30 s deadline per request)', undefined],
+    ['grantline, config.timeout = 0 (no deadline)', 0],
+  ]
+  const rows = await Promise.all(
+    variants.map(async ([subject, timeout]) => {
+      const config = new gl.Configuration(server, clientId, {}, gl.ClientSecretBasic(clientSecret))
+      gl.allowInsecureRequests(config)
+      if (timeout !== undefined) config.timeout = timeout
+      const options =
+        mode === 'dpop' ? { DPoP: gl.getDPoPHandle(config, await gl.randomDPoPKeyPair('ES256')) } : {}
+      const parameters = {
+        subject_token: target.subjectToken,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      }
+      const operation = async () => {
+        await gl.genericGrantRequest(
+          config,
+          'urn:ietf:params:oauth:grant-type:token-exchange',
+          parameters,
+          options,
+        )
+      }
+      return { row: { subject, samples: [] as Sample[] }, operation }
+    }),
+  )
+  for (const { operation } of rows) await timed(operation, CONCURRENCY, WARMUP_MS)
+  for (let round = 0; round < ROUNDS + 2; round++) {
+    for (let i = 0; i < rows.length; i++) {
+      const { row, operation } = rows[(i + round) % rows.length]!
+      row.samples.push(await timed(operation, CONCURRENCY, ROUND_MS))
+    }
+  }
+  return rows.map((r) => r.row)
+}
