@@ -18,9 +18,9 @@ export interface Issuance {
   gty: string
   /** Space-separated scope; defaults to none. */
   scope?: string | undefined
-  /** Every `audience` value, kept in order (RFC 8693 §2.1 allows several). */
+  /** The token's `aud`: every audience and resource value, in request order (RFC 8693 §2.1 allows several). */
   audience?: string[]
-  /** Extra members returned by introspection (e.g. `resource`, `act`). */
+  /** Extra members returned by introspection (e.g. `requested_resource`, `act`). */
   extra?: Record<string, unknown>
   issuedTokenType?: string
 }
