@@ -62,6 +62,7 @@ try {
   )
   console.log('  resource server saw', await response.json())
 } finally {
+  api.closeAllConnections()
   api.close()
   await server.close()
 }
