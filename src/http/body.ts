@@ -1,5 +1,6 @@
 import { OperationProcessingError, ope } from '../internal/errors.js'
 import { raceAbort, signalFor } from './send.js'
+import { argError } from '../internal/assert.js'
 
 /** Response bodies larger than this are refused before parsing: no token response comes near it. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -12,7 +13,7 @@ export async function readText(
   response: Response,
   signal: AbortSignal | undefined = signalFor(response),
 ): Promise<string> {
-  if (response.bodyUsed) throw new TypeError('"response" body has been used already')
+  if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
   const stream = response.body
   if (stream === null) return ''
   const reader = stream.getReader()
@@ -80,7 +81,7 @@ export function isJsonMediaType(type: string | undefined): boolean {
  * the body does not parse, so a JSON body with a wrong content-type is accepted as openid-client does.
  */
 export async function readJsonObject(response: Response): Promise<Record<string, unknown>> {
-  if (response.bodyUsed) throw new TypeError('"response" body has been used already')
+  if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
   let parsed: { value: unknown } | null
   let cause: unknown
   try {

@@ -1,4 +1,5 @@
 import type { CustomFetch, FetchBody } from '../types.js'
+import { argError } from '../internal/assert.js'
 
 /** A request as the pipeline builds it: a plain value until {@link send} puts it on the wire. */
 export interface OutgoingRequest {
@@ -39,7 +40,7 @@ export async function send(transport: Transport, request: OutgoingRequest): Prom
   })
   const response = await (signal ? raceAbort(pending, signal) : pending)
   if (!isResponse(response)) {
-    throw new TypeError('"response" must be an instance of Response')
+    throw argError('"response" must be an instance of Response')
   }
   if (signal) responseSignals.set(response, signal)
   return response

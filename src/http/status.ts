@@ -3,13 +3,14 @@ import { ope } from '../internal/errors.js'
 import { isJsonMediaType, mediaType, parseJson, readText } from './body.js'
 import { isResponse, signalFor } from './send.js'
 import { parseWWWAuthenticate } from './www-authenticate.js'
+import { argError } from '../internal/assert.js'
 
 /**
  * Checks a response's status before its body is processed (contract §2.4 step 2), turning what the server said
  * into the error the caller can act on: a challenge, an OAuth error body, or an unexpected status.
  */
 export async function expectStatus(response: unknown, expected: number): Promise<Response> {
-  if (!isResponse(response)) throw new TypeError('"response" must be an instance of Response')
+  if (!isResponse(response)) throw argError('"response" must be an instance of Response')
   if (response.status === expected) return response
 
   const challenges = parseWWWAuthenticate(response.headers.get('www-authenticate'))
@@ -21,7 +22,7 @@ export async function expectStatus(response: unknown, expected: number): Promise
   }
 
   if (response.status >= 400 && response.status < 500) {
-    if (response.bodyUsed) throw new TypeError('"response" body has been used already')
+    if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
     if (!isJsonMediaType(mediaType(response))) {
       throw ope('"response" content-type must be application/json', 'OAUTH_RESPONSE_IS_NOT_JSON', response)
     }

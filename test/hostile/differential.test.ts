@@ -46,6 +46,8 @@ type Outcome =
       error_description?: unknown
       body?: unknown
       challenges?: unknown
+      /** What a logger that JSON-serialises errors would print. */
+      json?: unknown
     }
 
 let server: ScriptedServer
@@ -62,7 +64,13 @@ function serverMetadata(extra: Record<string, unknown> = {}) {
 }
 
 function outcomeOf(err: any): Outcome {
-  const outcome: Outcome = { ok: false, name: err?.name, code: err?.code, message: err?.message }
+  const outcome: Outcome = {
+    ok: false,
+    name: err?.name,
+    code: err?.code,
+    message: err?.message,
+    json: JSON.parse(JSON.stringify(err) ?? 'null'),
+  }
   const cause = err?.cause
   if (cause instanceof Response) {
     outcome.causeIsResponse = true
@@ -169,6 +177,38 @@ const CASES: Case[] = [
     respond: reply(200, { ...GOOD, scope: '', x: { y: [1, null] } }),
   },
   { name: 'JSON with text/plain', respond: raw(200, JSON.stringify(GOOD), { 'content-type': 'text/plain' }) },
+  {
+    name: 'JSON with a byte order mark',
+    respond: raw(200, `\uFEFF${JSON.stringify(GOOD)}`, { 'content-type': 'application/json' }),
+  },
+  {
+    name: 'an error body with a byte order mark',
+    respond: raw(400, `\uFEFF${JSON.stringify({ error: 'invalid_grant' })}`, {
+      'content-type': 'application/json',
+    }),
+  },
+  {
+    name: 'invalid UTF-8 inside a string',
+    respond: (res) =>
+      send(
+        res,
+        200,
+        Buffer.concat([
+          Buffer.from('{"access_token":"a'),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from('","token_type":"bearer"}'),
+        ]),
+        { 'content-type': 'application/json' },
+      ),
+  },
+  {
+    name: 'JSON followed by junk',
+    respond: raw(200, `${JSON.stringify(GOOD)}junk`, { 'content-type': 'application/json' }),
+  },
+  {
+    name: 'two content-type values',
+    respond: raw(400, '{"error":"x"}', { 'content-type': 'text/html, application/json' }),
+  },
   { name: 'JSON without content-type', respond: raw(200, JSON.stringify(GOOD)) },
   {
     name: '__proto__ and constructor members',
@@ -179,6 +219,10 @@ const CASES: Case[] = [
         'content-type': 'application/json',
       },
     ),
+  },
+  {
+    name: 'members named like the helpers',
+    respond: reply(200, { ...GOOD, claims: 'server data', expiresIn: 5 }),
   },
   { name: 'a WWW-Authenticate header on a 200', respond: reply(200, GOOD, { 'www-authenticate': 'Bearer' }) },
   {
@@ -361,6 +405,73 @@ describe('grantline and openid-client agree', () => {
     it(c.name, async () => {
       const theirs = await runOpenidClient(c)
       const ours = await runGrantline(c)
+      expectSameOutcome(ours, theirs)
+    })
+  }
+})
+
+/** What a customFetch (the official extension point) may hand back or throw. */
+const CUSTOM_FETCH_CASES: Array<[string, () => unknown]> = [
+  ['a value that is not a Response', () => ({ status: 200 })],
+  [
+    'a Response whose body was already read (200)',
+    () => {
+      const response = Response.json(GOOD)
+      void response.text()
+      return response
+    },
+  ],
+  [
+    'a Response whose body was already read (400)',
+    () => {
+      const response = Response.json({ error: 'invalid_grant' }, { status: 400 })
+      void response.text()
+      return response
+    },
+  ],
+  [
+    'a thrown Error',
+    () => {
+      throw new Error('proxy down')
+    },
+  ],
+  [
+    'a thrown string',
+    () => {
+      throw 'proxy down'
+    },
+  ],
+  [
+    'a thrown TypeError',
+    () => {
+      throw new TypeError('fetch failed')
+    },
+  ],
+  [
+    'an AbortError',
+    () => {
+      throw new DOMException('aborted', 'AbortError')
+    },
+  ],
+  [
+    'a TimeoutError',
+    () => {
+      throw new DOMException('timed out', 'TimeoutError')
+    },
+  ],
+  ['a Response with a null body status', () => new Response(null, { status: 204 })],
+]
+
+describe('grantline and openid-client agree on what a customFetch returns or throws', () => {
+  for (const [name, impl] of CUSTOM_FETCH_CASES) {
+    it(name, async () => {
+      const c: Case = { name, respond: reply(200, GOOD) }
+      const theirs = await runOpenidClient(c, {}, (config) => {
+        config[oc.customFetch] = (async () => impl()) as never
+      })
+      const ours = await runGrantline(c, {}, (config) => {
+        config[gl.customFetch] = (async () => impl()) as never
+      })
       expectSameOutcome(ours, theirs)
     })
   }

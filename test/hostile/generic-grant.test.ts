@@ -11,6 +11,7 @@ import {
   genericGrantRequest,
 } from '../../src/index.js'
 import type { CustomFetchOptions } from '../../src/index.js'
+import { gzipSync } from 'node:zlib'
 import { MAX_BODY_BYTES } from '../../src/http/body.js'
 import { VERSION } from '../../src/internal/version.js'
 import {
@@ -82,7 +83,7 @@ function causeMessage(err: unknown): string {
 function respondJson(status: number, value: unknown, headers: Record<string, string> = {}) {
   server.script((_req, res) => json(res, status, value, headers))
 }
-function respond(status: number, body: string, headers: Record<string, string> = {}) {
+function respond(status: number, body: string | Buffer, headers: Record<string, string> = {}) {
   server.script((_req, res) => send(res, status, body, headers))
 }
 
@@ -276,6 +277,34 @@ describe('contract §2.11: transport failures', () => {
     const err = await grantError()
     expectClientError(err, 'OAUTH_INVALID_RESPONSE', 'invalid response encountered')
     expect(causeMessage(err)).toBe(`"response" body is larger than ${MAX_BODY_BYTES} bytes`)
+  })
+
+  it('a gzip bomb is refused after 1 MiB of decoded body', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20))
+    expect(bomb.length).toBeLessThan(MAX_BODY_BYTES)
+    respond(200, bomb, {
+      'content-type': 'application/json',
+      'content-encoding': 'gzip',
+    })
+    const err = await grantError()
+    expectClientError(err, 'OAUTH_INVALID_RESPONSE', 'invalid response encountered')
+    expect(causeMessage(err)).toBe(`"response" body is larger than ${MAX_BODY_BYTES} bytes`)
+  })
+
+  it('a body that is not the gzip it claims to be is OAUTH_PARSE_ERROR', async () => {
+    respond(200, JSON.stringify(GOOD), { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+    expectClientError(await grantError(), 'OAUTH_PARSE_ERROR', 'parsing error occured')
+  })
+
+  it('deeply nested JSON neither crashes nor hangs', async () => {
+    const depth = 200_000
+    respond(200, `{"access_token":"at","token_type":"bearer","x":${'['.repeat(depth)}${']'.repeat(depth)}}`, {
+      'content-type': 'application/json',
+    })
+    const result = await genericGrantRequest(config, GRANT, {})
+    expect(result.access_token).toBe('at')
+    respond(200, '['.repeat(depth) + ']'.repeat(depth), { 'content-type': 'application/json' })
+    expectClientError(await grantError(), 'OAUTH_INVALID_RESPONSE')
   })
 
   it('an OAuth error body of several MB is not read whole: OAUTH_RESPONSE_IS_NOT_CONFORM', async () => {
