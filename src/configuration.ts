@@ -222,7 +222,7 @@ export function resolveEndpoint(
 export function checkProtocol(url: URL, tlsOnly: boolean): void {
   if (url.protocol === 'https:') return
   if (url.protocol !== 'http:') {
-    throw ope('only requests to HTTP or HTTPS are allowed', 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN', url)
+    throw ope('only HTTP and HTTPS requests are allowed', 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN', url)
   }
   if (tlsOnly) throw ope('only requests to HTTPS are allowed', 'OAUTH_HTTP_REQUEST_FORBIDDEN', url)
 }

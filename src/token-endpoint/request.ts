@@ -15,7 +15,9 @@ export function toSearchParams(
   name = 'parameters',
 ): URLSearchParams {
   if (parameters === undefined || parameters === null) return new URLSearchParams()
-  if (parameters instanceof URLSearchParams || Array.isArray(parameters) || typeof parameters === 'string') {
+  // Any iterable of pairs (URLSearchParams, entries, a Map) is read as URLSearchParams reads it, as openid-client
+  // does; Object.entries would silently see nothing in a Map.
+  if (typeof parameters === 'string' || isIterable(parameters)) {
     return new URLSearchParams(parameters as URLSearchParams)
   }
   if (typeof parameters !== 'object') throw argError(`"${name}" must be an object or URLSearchParams`)
@@ -29,6 +31,14 @@ export function toSearchParams(
     }
   }
   return out
+}
+
+function isIterable(value: unknown): value is Iterable<unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function'
+  )
 }
 
 /** Accepts our handles and any other object that can add a proof and cache a nonce. */

@@ -477,6 +477,90 @@ describe('grantline and openid-client agree on what a customFetch returns or thr
   }
 })
 
+interface SetupCase {
+  name: string
+  server?: Record<string, unknown>
+  metadata?: Record<string, unknown>
+  insecure?: boolean
+  grantType?: unknown
+  params?: unknown
+  options?: unknown
+  config?: 'plain-object' | 'subclass'
+}
+
+const SETUP_CASES: SetupCase[] = [
+  { name: 'a config that is a plain object', config: 'plain-object' },
+  { name: 'a subclass of Configuration', config: 'subclass' },
+  { name: 'a numeric grantType', grantType: 42 },
+  { name: 'an empty grantType', grantType: '' },
+  { name: 'an undefined grantType', grantType: undefined },
+  { name: 'a DPoP option that is a plain object', options: { DPoP: {} } },
+  { name: 'a DPoP option that is a string', options: { DPoP: 'x' } },
+  { name: 'no token_endpoint', server: { token_endpoint: undefined } },
+  { name: 'a token_endpoint that is not a URL', server: { token_endpoint: 'not a url' } },
+  { name: 'a numeric token_endpoint', server: { token_endpoint: 42 } },
+  { name: 'an ftp: token_endpoint', server: { token_endpoint: 'ftp://127.0.0.1/token' } },
+  { name: 'an http: token_endpoint without allowInsecureRequests', insecure: false },
+  {
+    name: 'an mTLS alias that is not a URL',
+    server: { mtls_endpoint_aliases: { token_endpoint: 'nope' } },
+    metadata: { use_mtls_endpoint_aliases: true },
+  },
+  {
+    name: 'an mTLS alias map without token_endpoint falls back',
+    server: { mtls_endpoint_aliases: { userinfo_endpoint: 'nope' } },
+    metadata: { use_mtls_endpoint_aliases: true },
+  },
+  { name: 'server metadata without issuer', server: { issuer: undefined } },
+  { name: 'server metadata with an empty issuer', server: { issuer: '' } },
+  { name: 'URLSearchParams parameters', params: new URLSearchParams('a=1&a=2') },
+  { name: 'parameters as entries', params: [['a', '1']] },
+  { name: 'parameters as a query string', params: 'a=1&b=2' },
+  { name: 'null parameters', params: null },
+  { name: 'undefined parameters', params: undefined },
+  { name: 'a Map of parameters', params: new Map([['a', '1']]) },
+  { name: 'parameters with a numeric value', params: { a: 1, b: true } },
+]
+
+async function settleSetup(lib: typeof oc | typeof gl, c: SetupCase): Promise<Outcome> {
+  server.script((_req, res) => json(res, 200, GOOD))
+  const metadata = { ...serverMetadata(), ...c.server }
+  const Ctor = lib.Configuration as unknown as new (...args: unknown[]) => object
+  const Sub = class extends (Ctor as new (...args: unknown[]) => object) {}
+  const config =
+    c.config === 'plain-object'
+      ? { serverMetadata: () => metadata }
+      : new (c.config === 'subclass' ? Sub : Ctor)(metadata, CLIENT_ID, {
+          client_secret: CLIENT_SECRET,
+          ...c.metadata,
+        })
+  if (c.insecure !== false && c.config === undefined) lib.allowInsecureRequests(config as never)
+  const grantType = 'grantType' in c ? c.grantType : GRANT
+  const params = 'params' in c ? c.params : { foo: 'bar' }
+  return settle(
+    (lib.genericGrantRequest as (...args: unknown[]) => Promise<unknown>)(
+      config,
+      grantType,
+      params,
+      c.options,
+    ),
+  )
+}
+
+describe('grantline and openid-client agree on argument and configuration errors', () => {
+  for (const c of SETUP_CASES) {
+    it(c.name, async () => {
+      const before = server.requests.length
+      const theirs = await settleSetup(oc, c)
+      const theirBody = server.requests.slice(before).map((r) => r.body)
+      const ours = await settleSetup(gl, c)
+      const ourBody = server.requests.slice(before + theirBody.length).map((r) => r.body)
+      expectSameOutcome(ours, theirs)
+      expect(ourBody).toEqual(theirBody)
+    })
+  }
+})
+
 describe('where grantline deliberately differs', () => {
   // DECISIONS D1 says openid-client applies no timeout unless one is set; 6.8.9 (measured here) does default
   // to 30 s. What still differs is how the edges of the setting behave.
@@ -626,6 +710,17 @@ describe('where grantline deliberately differs', () => {
     expect(theirs!.get('b')).toBe('undefined')
     expect(ours!.has('b')).toBe(false)
     expect(ours!.get('a')).toBe(theirs!.get('a'))
+  })
+
+  it('parameters that are neither an object nor a string are a TypeError before any I/O; openid-client sends "42="', async () => {
+    const c: SetupCase = { name: 'numeric', params: 42 }
+    const before = server.requests.length
+    const theirs = await settleSetup(oc, c)
+    expect(server.requests.slice(before).map((r) => new URLSearchParams(r.body).has('42'))).toEqual([true])
+    const ours = await settleSetup(gl, c)
+    expect(server.requests.length).toBe(before + 1)
+    expect(theirs).toMatchObject({ ok: true })
+    expect(ours).toMatchObject({ ok: false, name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
   })
 
   it('otherwise the two send the same request body and headers (user-agent aside)', async () => {

@@ -807,6 +807,13 @@ describe('the request on the wire', () => {
     expect(err).toBeInstanceOf(WWWAuthenticateChallengeError)
   })
 
+  it('a Map of parameters is sent, not silently dropped (regression: Object.entries sees nothing in a Map)', async () => {
+    respondJson(200, GOOD)
+    const before = server.requests.length
+    await genericGrantRequest(config, GRANT, new Map([['audience', 'https://rs.example']]) as never)
+    expect(new URLSearchParams(server.requests[before]!.body).get('audience')).toBe('https://rs.example')
+  })
+
   it('leaves out parameters whose value is undefined (our extension)', async () => {
     respondJson(200, GOOD)
     const before = server.requests.length
