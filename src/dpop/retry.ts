@@ -8,9 +8,9 @@ import type { DPoPHandle } from '../types.js'
 export function isDPoPNonceError(err: unknown): boolean {
   if (err instanceof ResponseBodyError) return err.error === 'use_dpop_nonce'
   if (err instanceof WWWAuthenticateChallengeError) {
-    const [challenge, ...rest] = err.cause
-    return (
-      rest.length === 0 && challenge?.scheme === 'dpop' && challenge.parameters.error === 'use_dpop_nonce'
+    // Any of the challenges, as openid-client 6.8.9 decides: a server may offer `Bearer` beside the DPoP one.
+    return err.cause.some(
+      (challenge) => challenge.scheme === 'dpop' && challenge.parameters.error === 'use_dpop_nonce',
     )
   }
   return false
