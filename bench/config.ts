@@ -3,16 +3,18 @@
 // micro-benchmarks, the cold imports, the bundles and the CPU profiles.
 
 /** Measured rounds per throughput cell; the tables report the median and the min–max spread. */
-export const ROUNDS = 3
+export const ROUNDS = 5
 /** Length of one measured round of a throughput cell. */
-export const ROUND_MS = 700
+export const ROUND_MS = 500
 /** Unmeasured warm-up of each client before its first round (JIT, connection pool, caches). */
 export const WARMUP_MS = 300
+/** Rounds of the candidate speed-up comparison (three grantline variants, 16 in flight, minimal server). */
+export const VARIANT_ROUNDS = 7
 /** Requests in flight at once in the concurrent scenario. */
 export const CONCURRENCY = 16
 
 /** Rounds and length of each micro-benchmark (one operation at a time). */
-export const MICRO_ROUNDS = 3
+export const MICRO_ROUNDS = 5
 export const MICRO_MS = 400
 
 /** Fresh `node` processes per package for the cold import time. */

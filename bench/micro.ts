@@ -194,9 +194,38 @@ async function idTokens(): Promise<MicroRow[]> {
   )
 }
 
+/**
+ * The mechanism behind grantline's default per-request deadline, alone: what src/http/send.ts does per request
+ * (`AbortSignal.timeout(30 s)`, whose timer lives until the signal is garbage-collected, plus the abort listener
+ * raceAbort adds and removes), against an AbortController whose timer is cleared as soon as the exchange is done.
+ */
+async function deadlines(): Promise<MicroRow[]> {
+  const listener = () => {}
+  return measureGroup('a 30 s deadline per request, the mechanism alone', [
+    [
+      'AbortSignal.timeout(30 s), as src/http/send.ts does',
+      async () => {
+        const signal = AbortSignal.timeout(30_000)
+        signal.addEventListener('abort', listener, { once: true })
+        signal.removeEventListener('abort', listener)
+      },
+    ],
+    [
+      'AbortController + setTimeout, cleared when done',
+      async () => {
+        const controller = new AbortController()
+        const timer = setTimeout(() => controller.abort(), 30_000)
+        controller.signal.addEventListener('abort', listener, { once: true })
+        controller.signal.removeEventListener('abort', listener)
+        clearTimeout(timer)
+      },
+    ],
+  ])
+}
+
 export async function measureMicro(log: (line: string) => void): Promise<MicroRow[]> {
   const rows: MicroRow[] = []
-  for (const group of [dpopProofs, clientAssertions, tokenResponses, idTokens]) {
+  for (const group of [dpopProofs, clientAssertions, tokenResponses, idTokens, deadlines]) {
     const measured = await group()
     for (const row of measured) {
       log(

@@ -39,8 +39,8 @@ export interface Share {
 export interface ProfileSummary {
   mode: Mode
   requests: number
-  /** Sampled non-idle main-thread time per request, microseconds. */
-  sampledUsPerRequest: number
+  /** Client CPU per request over the profiled window (process.cpuUsage, every thread), microseconds. */
+  cpuUsPerRequest: number
   byArea: Share[]
   byGrantlineFrame: Share[]
   topSelf: Share[]
@@ -76,7 +76,12 @@ function shorten(frame: CallFrame): string {
   return `${frame.functionName || '(anonymous)'}${file ? ` ${file}` : ''}${line}`
 }
 
-export function summarise(profile: Profile, requests: number, mode: Mode): ProfileSummary {
+export function summarise(
+  profile: Profile,
+  requests: number,
+  cpuUsPerRequest: number,
+  mode: Mode,
+): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
@@ -90,7 +95,7 @@ export function summarise(profile: Profile, requests: number, mode: Mode): Profi
     const result =
       areaOfUrl(node.callFrame) ??
       (up === undefined || byId.get(up)!.callFrame.functionName === '(root)'
-        ? 'event loop, microtasks'
+        ? 'event loop, promises, microtasks'
         : areaOf(up))
     areas0.set(id, result)
     return result
@@ -132,11 +137,13 @@ export function summarise(profile: Profile, requests: number, mode: Mode): Profi
     [...map.entries()]
       .sort((a, b) => b[1] - a[1])
       .slice(0, limit)
-      .map(([name, us]) => ({ name, usPerRequest: us / requests, fraction: us / total }))
+      // Sampled time is wall time of the main thread, inflated when other processes take the core; the shares
+      // are what the profile tells, scaled to the CPU the process was measured to spend.
+      .map(([name, us]) => ({ name, usPerRequest: (us / total) * cpuUsPerRequest, fraction: us / total }))
   return {
     mode,
     requests,
-    sampledUsPerRequest: total / requests,
+    cpuUsPerRequest,
     byArea: shares(areas, 20),
     byGrantlineFrame: shares(owners, 12),
     topSelf: shares(selfs, 15),
@@ -157,8 +164,8 @@ export async function profileGrantline(target: Target, mode: Mode): Promise<Prof
   await session.post('Profiler.enable')
   await session.post('Profiler.setSamplingInterval', { interval: 200 })
   await session.post('Profiler.start')
-  await timed(counted, CONCURRENCY, PROFILE_SECONDS * 1000)
+  const { cpuUs } = await timed(counted, CONCURRENCY, PROFILE_SECONDS * 1000)
   const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
   session.disconnect()
-  return summarise(profile, requests, mode)
+  return summarise(profile, requests, cpuUs, mode)
 }

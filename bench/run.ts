@@ -10,7 +10,7 @@ import { measureMicro } from './micro.js'
 import { profileGrantline } from './profile.js'
 import { biggestCost, renderReport, type Results } from './report.js'
 import { benchClientKey, startServer, type RunningServer, type ServerKind } from './servers.js'
-import { measureThroughput, measureTimeoutVariant } from './throughput.js'
+import { measureThroughput, measureVariants } from './throughput.js'
 
 const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url))
 const started = performance.now()
@@ -63,8 +63,8 @@ try {
     results.cells.push(...(await measureThroughput(server.target, MODES, log)))
 
     if (kind === 'minimal') {
-      log('grantline with and without its default deadline')
-      const rows = await measureTimeoutVariant(server.target, 'client_secret_basic')
+      log('grantline variants: no deadline, node:http customFetch')
+      const rows = await measureVariants(server.target, 'client_secret_basic')
       results.variants = { server: server.target.name, mode: 'client_secret_basic', rows }
       log('profiling grantline')
       for (const mode of ['client_secret_basic', 'dpop'] as const) {

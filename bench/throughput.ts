@@ -2,7 +2,7 @@
 // interleaved (and their order rotated) so that drift on a shared machine spreads over all clients alike.
 
 import { CLIENTS, makeClient, type ClientName, type Mode, type Target } from './clients.js'
-import { CONCURRENCY, ROUNDS, ROUND_MS, WARMUP_MS } from './config.js'
+import { CONCURRENCY, ROUNDS, ROUND_MS, VARIANT_ROUNDS, WARMUP_MS } from './config.js'
 import { timed, type Sample } from './stats.js'
 
 export interface Cell {
@@ -51,24 +51,29 @@ export interface VariantRow {
 }
 
 /**
- * Candidate speed-ups measured through public knobs only (nothing in src/ is changed): grantline as shipped
- * against the same client with the default 30 s deadline switched off (`config.timeout = 0`), which removes the
- * per-request `AbortSignal.timeout()`, the abort races around the fetch and the body reads, and the signal
- * handed to fetch.
+ * Candidate speed-ups measured through public knobs only (nothing in src/ is changed): grantline as shipped;
+ * with the default 30 s deadline switched off (`config.timeout = 0`), which removes the per-request
+ * `AbortSignal.timeout()`, the abort races around the fetch and the body reads, and the signal handed to fetch;
+ * and with a `customFetch` on node:http instead of the global fetch.
  */
-export async function measureTimeoutVariant(target: Target, mode: Mode): Promise<VariantRow[]> {
+export async function measureVariants(target: Target, mode: Mode): Promise<VariantRow[]> {
   const gl = await import('../src/index.js')
+  const { nodeHttpFetch } = await import('./node-http-fetch.js')
   const { clientId, clientSecret } = target.secretClient
   const server = { issuer: target.issuer, token_endpoint: target.tokenEndpoint }
-  const variants: [string, number | undefined][] = [
-    ['grantline as shipped (30 s deadline per request)', undefined],
-    ['grantline, config.timeout = 0 (no deadline)', 0],
+  const variants: [string, (config: InstanceType<typeof gl.Configuration>) => void][] = [
+    ['grantline as shipped (global fetch, 30 s deadline per request)', () => {}],
+    ['grantline, config.timeout = 0 (no deadline)', (config) => (config.timeout = 0)],
+    [
+      'grantline, customFetch on node:http with a keep-alive Agent',
+      (config) => (config[gl.customFetch] = nodeHttpFetch()),
+    ],
   ]
   const rows = await Promise.all(
-    variants.map(async ([subject, timeout]) => {
+    variants.map(async ([subject, adjust]) => {
       const config = new gl.Configuration(server, clientId, {}, gl.ClientSecretBasic(clientSecret))
       gl.allowInsecureRequests(config)
-      if (timeout !== undefined) config.timeout = timeout
+      adjust(config)
       const options =
         mode === 'dpop' ? { DPoP: gl.getDPoPHandle(config, await gl.randomDPoPKeyPair('ES256')) } : {}
       const parameters = {
@@ -87,7 +92,7 @@ export async function measureTimeoutVariant(target: Target, mode: Mode): Promise
     }),
   )
   for (const { operation } of rows) await timed(operation, CONCURRENCY, WARMUP_MS)
-  for (let round = 0; round < ROUNDS + 2; round++) {
+  for (let round = 0; round < VARIANT_ROUNDS; round++) {
     for (let i = 0; i < rows.length; i++) {
       const { row, operation } = rows[(i + round) % rows.length]!
       row.samples.push(await timed(operation, CONCURRENCY, ROUND_MS))
