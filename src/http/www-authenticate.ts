@@ -16,133 +16,121 @@ export interface WWWAuthenticateChallengeParameters {
   readonly [parameter: Lowercase<string>]: string | undefined
 }
 
-const TCHAR = /[!#$%&'*+\-.^_`|~0-9A-Za-z]/
-const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*/
-const isWs = (c: string | undefined) => c === ' ' || c === '\t'
-
-class Unparseable extends Error {}
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+/
+// RFC 9110 §11.2 token68, with at most two "=" of padding as openid-client reads it.
+const TOKEN68 = /^[A-Za-z0-9\-._~+/]+={0,2}/
+// Any JavaScript white space separates, as in openid-client (which reads the header with `\s`).
+const isWs = (c: string | undefined) => c !== undefined && /\s/.test(c)
+const isSeparator = (c: string | undefined) => c === ',' || isWs(c)
 
 /**
- * Parses a `WWW-Authenticate` header value into its challenges. Returns `undefined` when the header is absent
- * or does not follow the grammar; callers then fall back to the body and status, as if there were no header.
+ * Parses a `WWW-Authenticate` header value into its challenges (RFC 9110 §11.6.1). Returns `undefined` when the
+ * header is absent or does not follow the grammar; callers then fall back to the body and status, as if there
+ * were no header. The reading matches openid-client 6.8.9 (oauth4webapi 3.8.8) case by case, so that the same
+ * header yields the same error and the same DPoP nonce retry decision.
  */
 export function parseWWWAuthenticate(
   header: string | null | undefined,
 ): WWWAuthenticateChallenge[] | undefined {
   if (!header) return undefined
-  try {
-    const challenges = new Parser(header).challenges()
-    return challenges.length ? challenges : undefined
-  } catch (err) {
-    if (err instanceof Unparseable) return undefined
-    throw err
-  }
+  const challenges = new Parser(header).challenges()
+  return challenges?.length ? challenges : undefined
 }
 
 class Parser {
   private pos = 0
   constructor(private readonly input: string) {}
 
-  challenges(): WWWAuthenticateChallenge[] {
+  /** `undefined` as soon as something does not parse: one bad challenge spoils the header. */
+  challenges(): WWWAuthenticateChallenge[] | undefined {
     const out: WWWAuthenticateChallenge[] = []
-    this.skipSeparators()
     while (!this.atEnd()) {
-      out.push(this.challenge())
-      this.skipSeparators()
+      this.skip(isSeparator)
+      const scheme = this.match(TOKEN)?.toLowerCase() as Lowercase<string> | undefined
+      if (scheme === undefined) return undefined
+      const next = this.peek()
+      if (next !== undefined && !isSeparator(next)) return undefined
+      // A comma (or the end) right after the scheme: a challenge without parameters.
+      if (!isWs(next)) {
+        out.push({ scheme, parameters: {} })
+        continue
+      }
+      this.skip(isWs)
+      const challenge = this.parameters(scheme)
+      if (challenge === undefined) return undefined
+      out.push(challenge)
     }
     return out
   }
 
-  private challenge(): WWWAuthenticateChallenge {
-    const scheme = this.token().toLowerCase() as Lowercase<string>
+  /**
+   * Auth-params separated by commas or white space, or a single token68. A token68-shaped word after some
+   * parameters is the next challenge's scheme.
+   */
+  private parameters(scheme: Lowercase<string>): WWWAuthenticateChallenge | undefined {
     const parameters: Record<string, string> = {}
-    const next = this.peek()
-    // A scheme ends at white space, a comma (the next challenge) or the end of the header.
-    if (next === undefined || next === ',') return { scheme, parameters }
-    if (!isWs(next)) throw new Unparseable()
-    this.skipWs()
-    const token68 = this.token68()
-    if (token68 !== undefined) return { scheme, parameters, token68 }
-    this.authParams(parameters)
+    while (!this.atEnd()) {
+      const start = this.pos
+      const param = this.param()
+      if (param !== undefined) {
+        // A plain assignment would drop `__proto__`; say so instead of relying on it.
+        if (param.name !== '__proto__') parameters[param.name] = param.value
+        continue
+      }
+      this.pos = start
+      const token68 = this.match(TOKEN68)
+      if (token68 === undefined || !(this.atEnd() || isSeparator(this.peek()))) return undefined
+      if (Object.keys(parameters).length !== 0) {
+        this.pos = start
+        break
+      }
+      if (!this.atEnd()) this.pos++
+      return { scheme, parameters, token68 }
+    }
     return { scheme, parameters }
   }
 
-  /** A token68 stands alone after the scheme; only a new challenge may follow it. */
-  private token68(): string | undefined {
-    const match = TOKEN68.exec(this.input.slice(this.pos))
-    if (!match) return undefined
-    let end = this.pos + match[0].length
-    while (isWs(this.input[end])) end++
-    if (end !== this.input.length && this.input[end] !== ',') return undefined
-    this.pos = end
-    if (this.peek() === ',') {
-      this.skipSeparators()
-      if (this.atEnd()) return match[0]
-      const start = this.pos
-      this.token()
-      const after = this.peek()
-      if (after !== undefined && after !== ',' && !isWs(after)) throw new Unparseable()
-      if (isWs(after)) {
-        this.skipWs()
-        if (this.peek() === '=') throw new Unparseable()
+  /** `name = value` with optional separators before and after; `undefined` (position undefined) if absent. */
+  private param(): { name: string; value: string } | undefined {
+    this.skip(isSeparator)
+    const name = this.match(TOKEN)
+    if (name === undefined) return undefined
+    this.skip(isWs)
+    if (this.peek() !== '=') return undefined
+    this.pos++
+    this.skip(isWs)
+    const value = this.peek() === '"' ? this.quotedString() : this.match(TOKEN)
+    if (value === undefined) return undefined
+    this.skip(isSeparator)
+    return { name: name.toLowerCase(), value }
+  }
+
+  /** RFC 9110 §5.6.4: a backslash quotes the next character, whatever it is. */
+  private quotedString(): string | undefined {
+    let value = ''
+    for (let i = this.pos + 1; i < this.input.length; i++) {
+      const c = this.input[i]!
+      if (c === '"') {
+        this.pos = i + 1
+        return value
       }
-      this.pos = start
-    }
-    return match[0]
-  }
-
-  private authParams(parameters: Record<string, string>) {
-    for (;;) {
-      this.skipSeparators()
-      if (this.atEnd()) return
-      const start = this.pos
-      const name = this.token()
-      this.skipWs()
-      if (this.peek() !== '=') {
-        // Not a parameter: the next challenge's scheme begins here.
-        this.pos = start
-        return
+      if (c === '\\') {
+        if (i + 1 >= this.input.length) return undefined
+        i++
       }
-      this.pos++
-      this.skipWs()
-      const value = this.peek() === '"' ? this.quotedString() : this.token()
-      Object.defineProperty(parameters, name.toLowerCase(), {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      })
-      this.skipWs()
-      if (!this.atEnd() && this.peek() !== ',') throw new Unparseable()
+      value += this.input[i]
     }
+    return undefined
   }
 
-  private quotedString(): string {
-    let i = this.pos + 1
-    while (i < this.input.length && this.input[i] !== '"') i += this.input[i] === '\\' ? 2 : 1
-    if (i >= this.input.length) throw new Unparseable()
-    const raw = this.input.slice(this.pos + 1, i)
-    this.pos = i + 1
-    try {
-      return JSON.parse(`"${raw}"`) as string
-    } catch {
-      return raw.replace(/\\(.)/g, '$1') // RFC 9110 §5.6.4 quoted-pair
-    }
+  private match(re: RegExp): string | undefined {
+    const found = re.exec(this.input.slice(this.pos))?.[0]
+    if (found !== undefined) this.pos += found.length
+    return found
   }
 
-  private token(): string {
-    const start = this.pos
-    while (this.pos < this.input.length && TCHAR.test(this.input[this.pos]!)) this.pos++
-    if (this.pos === start) throw new Unparseable()
-    return this.input.slice(start, this.pos)
-  }
-
-  private skipWs() {
-    while (isWs(this.peek())) this.pos++
-  }
-
-  private skipSeparators() {
-    while (isWs(this.peek()) || this.peek() === ',') this.pos++
+  private skip(predicate: (c: string | undefined) => boolean) {
+    while (!this.atEnd() && predicate(this.peek())) this.pos++
   }
 
   private peek(): string | undefined {

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http'
+import fc from 'fast-check'
 import * as oc from 'openid-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gl from '../../src/index.js'
@@ -705,6 +706,58 @@ describe('grantline and openid-client put the same client authentication on the 
       })
     }
   }
+})
+
+describe('grantline and openid-client read every WWW-Authenticate header alike (property)', () => {
+  const pieces = [
+    ...'aBz09 \t,="\\/+-._~!#',
+    'Bearer',
+    'DPoP',
+    'Basic',
+    'realm',
+    'error',
+    '==',
+    ', ',
+    '"x"',
+    ' = ',
+    '\u00a0',
+    '\v',
+    '__proto__',
+    '===',
+    "'",
+    '\\"',
+  ]
+  const header = fc.oneof(
+    fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((parts) => parts.join('')),
+    fc.string({ maxLength: 40 }),
+  )
+
+  async function challengeOutcome(lib: typeof oc | typeof gl, value: string): Promise<Outcome> {
+    const config = new lib.Configuration(serverMetadata() as never, CLIENT_ID, CLIENT_SECRET)
+    lib.allowInsecureRequests(config as never)
+    const answer = async () =>
+      Response.json({ error: 'invalid_client' }, { status: 401, headers: { 'www-authenticate': value } })
+    ;(config as unknown as Record<symbol, unknown>)[lib.customFetch] = answer
+    return settle((lib.genericGrantRequest as (...args: unknown[]) => Promise<unknown>)(config, GRANT, {}))
+  }
+
+  it('same challenges, or the same fallback to the body', async () => {
+    await fc.assert(
+      fc.asyncProperty(header, async (value) => {
+        let valid = true
+        try {
+          new Headers({ 'www-authenticate': value })
+        } catch {
+          valid = false // not sendable as a header value
+        }
+        fc.pre(valid)
+        const theirs = await challengeOutcome(oc, value)
+        const ours = await challengeOutcome(gl, value)
+        expect(ours).toEqual(theirs)
+      }),
+      { numRuns: Number(process.env['DIFF_RUNS'] ?? 1500) },
+    )
+  })
 })
 
 describe('where grantline deliberately differs', () => {

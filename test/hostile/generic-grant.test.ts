@@ -235,6 +235,30 @@ describe('contract §2.11: transport failures', () => {
     expectClientError(err, 'OAUTH_TIMEOUT', 'operation timed out')
   })
 
+  it('a customFetch that never settles and ignores the signal still times out with OAUTH_TIMEOUT', async () => {
+    const cfg = configurationFor(server, { timeout: 0.2 })
+    cfg[customFetch] = () => new Promise<Response>(() => {})
+    expectClientError(await grantError(cfg), 'OAUTH_TIMEOUT', 'operation timed out')
+  })
+
+  it('a response that is not HTTP is the raw TypeError from fetch', async () => {
+    server.script((req) => {
+      req.socket.end('SMTP ready\r\n\r\n')
+    })
+    const err = await grantError()
+    expect(err).toBeInstanceOf(TypeError)
+    expect(err.code).toBeUndefined()
+    expect(err.message).toBe('fetch failed')
+  })
+
+  it('informational 103 Early Hints before the answer are skipped', async () => {
+    server.script((_req, res) => {
+      res.writeEarlyHints({ link: '</x>; rel=preload' }, () => json(res, 200, GOOD))
+    })
+    const result = await genericGrantRequest(config, GRANT, {})
+    expect(result.access_token).toBe('at-1')
+  })
+
   it('an abort from the transport is OAUTH_ABORT', async () => {
     const cfg = configurationFor(server)
     cfg[customFetch] = async () => {

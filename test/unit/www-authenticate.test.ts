@@ -43,6 +43,12 @@ describe('parseWWWAuthenticate (contract §2.9)', () => {
     ])
   })
 
+  it('a backslash quotes the next character (RFC 9110 §5.6.4 quoted-pair, as openid-client 6.8.9 reads it)', () => {
+    expect(parse('Bearer error_description="a\\nb \\u0041"')).toEqual([
+      { scheme: 'bearer', parameters: { error_description: 'anb u0041' } },
+    ])
+  })
+
   it('resolves backslash escapes in quoted values', () => {
     expect(parse('Bearer error_description="say \\"hi\\" \\\\ bye"')).toEqual([
       { scheme: 'bearer', parameters: { error_description: 'say "hi" \\ bye' } },
@@ -100,16 +106,49 @@ describe('parseWWWAuthenticate (contract §2.9)', () => {
   it('an unterminated quote is unparseable', () => {
     expect(parse('Bearer realm="x')).toBeUndefined()
     expect(parse('Bearer realm="x\\"')).toBeUndefined()
+    expect(parse('Bearer realm="x\\')).toBeUndefined()
   })
 
   it('a missing "=" is unparseable', () => {
     expect(parse('Bearer realm "x"')).toBeUndefined()
   })
 
-  it('trailing junk is unparseable', () => {
-    expect(parse('Bearer realm="x" junk')).toBeUndefined()
-    expect(parse('Bearer realm="x"junk')).toBeUndefined()
+  it('trailing junk that is not a token is unparseable', () => {
     expect(parse('Bearer realm="x", "junk"')).toBeUndefined()
+    expect(parse('Bearer realm="x" =')).toBeUndefined()
+    expect(parse('Bearer realm=x"junk"')).toBeUndefined()
+  })
+
+  it('a token after the parameters starts the next challenge, with or without a comma (as openid-client reads it)', () => {
+    expect(parse('Bearer realm="x" junk')).toEqual([
+      { scheme: 'bearer', parameters: { realm: 'x' } },
+      { scheme: 'junk', parameters: {} },
+    ])
+    expect(parse('Bearer realm="x"junk')).toEqual([
+      { scheme: 'bearer', parameters: { realm: 'x' } },
+      { scheme: 'junk', parameters: {} },
+    ])
+  })
+
+  it('parameters may be separated by white space alone', () => {
+    expect(parse('Bearer realm="x" error="y"  scope=z')).toEqual([
+      { scheme: 'bearer', parameters: { realm: 'x', error: 'y', scope: 'z' } },
+    ])
+  })
+
+  it('a comma after a bare scheme must be followed by another challenge', () => {
+    expect(parse('Bearer,')).toBeUndefined()
+    expect(parse('Bearer, ,')).toBeUndefined()
+    expect(parse('Bearer realm="x",')).toEqual([{ scheme: 'bearer', parameters: { realm: 'x' } }])
+  })
+
+  it('a token68 has at most two "=" and is followed by the end, a comma or white space', () => {
+    expect(parse('Negotiate abc===')).toBeUndefined()
+    expect(parse('Negotiate abc==x')).toBeUndefined()
+    expect(parse('Negotiate abc def')).toEqual([
+      { scheme: 'negotiate', parameters: {}, token68: 'abc' },
+      { scheme: 'def', parameters: {} },
+    ])
   })
 
   it('a parameter without a value is unparseable', () => {
@@ -121,10 +160,10 @@ describe('parseWWWAuthenticate (contract §2.9)', () => {
     expect(parse('=')).toBeUndefined()
   })
 
-  it('parameters named like Object.prototype members are plain data', () => {
-    const [challenge] = parse('Bearer __proto__="x", constructor="y"')!
+  it('a parameter named __proto__ is ignored; other Object.prototype names are plain data', () => {
+    const [challenge] = parse('Bearer __proto__="x", constructor="y", toString=z')!
     expect(Object.getPrototypeOf(challenge!.parameters)).toBe(Object.prototype)
-    expect(Object.getOwnPropertyDescriptor(challenge!.parameters, '__proto__')?.value).toBe('x')
+    expect(Object.getOwnPropertyNames(challenge!.parameters)).toEqual(['constructor', 'tostring'])
     expect(challenge!.parameters['constructor']).toBe('y')
     expect(({} as Record<string, unknown>)['x']).toBeUndefined()
   })
