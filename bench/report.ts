@@ -212,7 +212,7 @@ function findings(r: Results): string[] {
   const webcrypto = dpop?.byArea.find((s) => s.name === 'WebCrypto (JS side)')
   if (signing && webcrypto) {
     lines.push(
-      `- With DPoP, signing the proof is second: ${percent(signing.fraction)} of the samples under \`signEncodedHeader\` ` +
+      `- With DPoP, signing the proof adds ${percent(signing.fraction)} of the samples under \`signEncodedHeader\` ` +
         `(WebCrypto \`subtle.sign\`; ${percent(webcrypto.fraction)} in WebCrypto's own JavaScript), besides the ` +
         'signing work on the thread pool that no main-thread profile shows. `node:crypto.sign` does the same ES256 ' +
         'signature for about a third of the CPU (micro-benchmarks), but is not portable.',
