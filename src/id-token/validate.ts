@@ -50,10 +50,16 @@ export async function validateIdToken(state: ConfigState, token: string): Promis
   checkRequiredClaims(state, claims)
   checkIssuer(state, claims)
   checkAudience(state, claims)
-  if (claims['auth_time'] !== undefined && !isNonNegativeNumber(claims['auth_time'])) {
-    throw ope(`ID Token ${describe('auth_time')} must be a non-negative number`, 'OAUTH_INVALID_RESPONSE', {
-      claims,
-    })
+  // openid-client 6.8.9 requires a string `sub` (OIDC Core §2), checked before the authorized party.
+  if (typeof claims['sub'] !== 'string') {
+    throw ope(`unexpected JWT ${describe('sub')} claim type`, 'OAUTH_INVALID_RESPONSE', { claims })
+  }
+  checkAuthorizedParty(state, claims)
+  const authTime = claims['auth_time']
+  if (authTime !== undefined && !isNonNegativeNumber(authTime)) {
+    const rule =
+      typeof authTime === 'number' && Number.isFinite(authTime) ? 'a non-negative number' : 'a number'
+    throw ope(`ID Token ${describe('auth_time')} must be ${rule}`, 'OAUTH_INVALID_RESPONSE', { claims })
   }
   return { claims: claims as unknown as IDToken, header, jws }
 }
@@ -155,6 +161,11 @@ function checkAudience(state: ConfigState, claims: JsonObject) {
       claim: 'aud',
     })
   }
+}
+
+function checkAuthorizedParty(state: ConfigState, claims: JsonObject) {
+  const clientId = state.client.client_id
+  const aud = claims['aud']
   if (Array.isArray(aud) && aud.length !== 1) {
     if (claims['azp'] === undefined) {
       throw ope(

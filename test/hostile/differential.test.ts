@@ -13,6 +13,14 @@ import {
   type ScriptedServer,
 } from '../support/scripted-server.js'
 import { craftJwt, goodClaims } from './support.js'
+import {
+  CLIENT_ID as FUZZ_CLIENT_ID,
+  ISSUER as FUZZ_ISSUER,
+  TOKEN_EXCHANGE as FUZZ_TOKEN_EXCHANGE,
+  caseArb,
+  responseFor,
+  type FuzzCase,
+} from '../unit/token-response-arbitraries.js'
 
 /**
  * The same scripted responses fed to openid-client 6.8.9 and to grantline must end the same way: the same
@@ -760,6 +768,73 @@ describe('grantline and openid-client read every WWW-Authenticate header alike (
   })
 })
 
+describe('grantline and openid-client process every generated token response alike (property)', () => {
+  const D2_TYPES = new Set(['Application/JSON; charset=utf-8', 'application/problem+json'])
+
+  /** The cases where DECISIONS lets us differ, or where openid-client would wait forever. */
+  function deliberatelyDifferent(c: FuzzCase): boolean {
+    if (typeof c.body === 'object' && 'stream' in c.body) {
+      if (c.body.stream === 'endless') return true
+      if (c.body.error instanceof DOMException) return true // we keep aborts as OAUTH_ABORT / OAUTH_TIMEOUT
+    }
+    const type = c.headers['content-type']
+    if (type !== undefined && D2_TYPES.has(type)) return true
+    if (c.grantType === FUZZ_TOKEN_EXCHANGE && typeof c.body === 'string') {
+      const parsed = (() => {
+        try {
+          return JSON.parse(c.body) as unknown
+        } catch {
+          return undefined
+        }
+      })()
+      const tokenType = (parsed as { token_type?: unknown } | undefined)?.token_type
+      if (typeof tokenType === 'string' && ['constructor', '__proto__'].includes(tokenType.toLowerCase()))
+        return true
+    }
+    return false
+  }
+
+  /**
+   * openid-client copies a non-string `error_description` (RFC 6749 §5.2 says string) into the error as is; we
+   * leave it out and keep it in `cause` only. See the explicit test below.
+   */
+  function normalise(outcome: Outcome): Outcome {
+    if (outcome.ok || outcome.name !== 'ResponseBodyError' || typeof outcome.error_description === 'string') {
+      return outcome
+    }
+    const { error_description: _ignored, ...json } = outcome.json as Record<string, unknown>
+    return { ...outcome, error_description: undefined, json }
+  }
+
+  async function pipelineOutcome(lib: typeof oc | typeof gl, c: FuzzCase): Promise<Outcome> {
+    const config = new lib.Configuration(
+      {
+        issuer: FUZZ_ISSUER,
+        token_endpoint: `${FUZZ_ISSUER}/token`,
+        id_token_signing_alg_values_supported: ['none', 'RS256'],
+      } as never,
+      FUZZ_CLIENT_ID,
+      CLIENT_SECRET,
+    )
+    ;(config as unknown as Record<symbol, unknown>)[lib.customFetch] = async () => responseFor(c)
+    return settle(
+      (lib.genericGrantRequest as (...args: unknown[]) => Promise<unknown>)(config, c.grantType, {}),
+    )
+  }
+
+  it('same result or same error', async () => {
+    await fc.assert(
+      fc.asyncProperty(caseArb, async (c) => {
+        fc.pre(!deliberatelyDifferent(c))
+        const theirs = normalise(await pipelineOutcome(oc, c))
+        const ours = await pipelineOutcome(gl, c)
+        expectSameOutcome(ours, theirs)
+      }),
+      { numRuns: Number(process.env['DIFF_RUNS'] ?? 1500) },
+    )
+  })
+})
+
 describe('where grantline deliberately differs', () => {
   // DECISIONS D1 says openid-client applies no timeout unless one is set; 6.8.9 (measured here) does default
   // to 30 s. What still differs is how the edges of the setting behave.
@@ -849,6 +924,17 @@ describe('where grantline deliberately differs', () => {
     })
   }
 
+  it('DECISIONS D2 also names the problem in a 200 that does not parse: OAUTH_PARSE_ERROR, not OAUTH_RESPONSE_IS_NOT_JSON', async () => {
+    const c: Case = {
+      name: 'd2-200',
+      respond: raw(200, '{"access_token":', { 'content-type': 'Application/JSON; charset=utf-8' }),
+    }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(theirs).toMatchObject({ name: 'ClientError', code: 'OAUTH_RESPONSE_IS_NOT_JSON' })
+    expect(ours).toMatchObject({ name: 'ClientError', code: 'OAUTH_PARSE_ERROR' })
+  })
+
   it('DECISIONS D3: token_type "constructor" for token exchange is refused; openid-client accepts it', async () => {
     const c: Case = {
       name: 'c',
@@ -920,6 +1006,15 @@ describe('where grantline deliberately differs', () => {
     expect(server.requests.length).toBe(before + 1)
     expect(theirs).toMatchObject({ ok: true })
     expect(ours).toMatchObject({ ok: false, name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' })
+  })
+
+  it('a non-string error_description stays in the body only; openid-client copies it onto the error', async () => {
+    const c: Case = { name: 'desc', respond: reply(400, { error: 'invalid_grant', error_description: 42 }) }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(theirs).toMatchObject({ name: 'ResponseBodyError', error_description: 42 })
+    expect(ours).toMatchObject({ name: 'ResponseBodyError', error_description: undefined })
+    expect(ours).toMatchObject({ body: { error: 'invalid_grant', error_description: 42 } })
   })
 
   it('otherwise the two send the same request body and headers (user-agent aside)', async () => {

@@ -681,6 +681,7 @@ describe('contract §2.11: ID Token problems', () => {
     ['a missing iat', { iat: undefined }, 'OAUTH_INVALID_RESPONSE', 'invalid response encountered'],
     ['a negative auth_time', { auth_time: -1 }, 'OAUTH_INVALID_RESPONSE', 'invalid response encountered'],
     ['a numeric aud', { aud: 7 }, 'OAUTH_INVALID_RESPONSE', 'invalid response encountered'],
+    ['a numeric sub', { sub: 42 }, 'OAUTH_INVALID_RESPONSE', 'invalid response encountered'],
   ]
   for (const [name, overrides, code, message] of claimCases) {
     it(`${name} is ${code}`, async () => {
@@ -688,6 +689,22 @@ describe('contract §2.11: ID Token problems', () => {
       expectClientError(await grantError(noneConfig()), code, message)
     })
   }
+
+  it('a non-string sub is refused, as openid-client 6.8.9 does (regression: only its presence was checked)', async () => {
+    withIdToken({ alg: 'none' }, goodClaims(server.origin, { sub: false }))
+    expect(causeMessage(await grantError(noneConfig()))).toBe('unexpected JWT "sub" (subject) claim type')
+  })
+
+  it('auth_time: a non-number "must be a number", a negative one "must be a non-negative number"', async () => {
+    withIdToken({ alg: 'none' }, goodClaims(server.origin, { auth_time: 'yesterday' }))
+    expect(causeMessage(await grantError(noneConfig()))).toBe(
+      'ID Token "auth_time" (authentication time) must be a number',
+    )
+    withIdToken({ alg: 'none' }, goodClaims(server.origin, { auth_time: -1 }))
+    expect(causeMessage(await grantError(noneConfig()))).toBe(
+      'ID Token "auth_time" (authentication time) must be a non-negative number',
+    )
+  })
 
   it('several audiences with azp = client_id pass', async () => {
     withIdToken({ alg: 'none' }, goodClaims(server.origin, { aud: [CLIENT_ID, 'other'], azp: CLIENT_ID }))
