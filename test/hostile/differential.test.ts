@@ -10,6 +10,7 @@ import {
   resetMidBody,
   send,
   startScriptedServer,
+  trickle,
   type ScriptedServer,
 } from '../support/scripted-server.js'
 import { craftJwt, goodClaims } from './support.js'
@@ -1015,6 +1016,27 @@ describe('where grantline deliberately differs', () => {
     expect(theirs).toMatchObject({ name: 'ResponseBodyError', error_description: 42 })
     expect(ours).toMatchObject({ name: 'ResponseBodyError', error_description: undefined })
     expect(ours).toMatchObject({ body: { error: 'invalid_grant', error_description: 42 } })
+  })
+
+  it('a body that trickles past the deadline is OAUTH_TIMEOUT; openid-client reports a parse error', async () => {
+    const c: Case = {
+      name: 'trickle',
+      respond: (res) =>
+        void trickle(
+          res,
+          200,
+          Array.from({ length: 30 }, () => ' '),
+          100,
+        ),
+    }
+    const theirs = await runOpenidClient(c, {}, (config) => {
+      config.timeout = 1
+    })
+    const ours = await runGrantline(c, {}, (config) => {
+      config.timeout = 1
+    })
+    expect(theirs).toMatchObject({ name: 'ClientError', code: 'OAUTH_PARSE_ERROR' })
+    expect(ours).toMatchObject({ name: 'ClientError', code: 'OAUTH_TIMEOUT', message: 'operation timed out' })
   })
 
   it('otherwise the two send the same request body and headers (user-agent aside)', async () => {

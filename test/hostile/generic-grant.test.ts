@@ -342,11 +342,14 @@ describe('contract §2.11: transport failures', () => {
   it('a redirect is never followed: OAUTH_RESPONSE_IS_NOT_CONFORM with the Response as cause', async () => {
     const target = await startScriptedServer()
     try {
-      respond(302, '', { location: `${target.origin}/token` })
-      const err = await grantError()
-      expectClientError(err, 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'unexpected HTTP response status code')
-      expect(err.cause).toBeInstanceOf(Response)
-      expect((err.cause as Response).status).toBe(302)
+      for (const status of [301, 302, 303, 307, 308]) {
+        respond(status, '', { location: `${target.origin}/token` })
+        const err = await grantError()
+        expectClientError(err, 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'unexpected HTTP response status code')
+        expect(err.cause).toBeInstanceOf(Response)
+        expect((err.cause as Response).status).toBe(status)
+        expect((err.cause as Response).headers.get('location')).toBe(`${target.origin}/token`)
+      }
       expect(target.requests).toEqual([])
     } finally {
       await target.close()
