@@ -64,6 +64,8 @@ function areaOfUrl(frame: CallFrame): string | undefined {
   if (url.includes('internal/url') || url.includes('node:url')) return 'URL'
   if (/node:(net|_http|http|stream|internal\/(net|stream|streams|http))/.test(url))
     return 'sockets and streams'
+  if (url.includes('internal/process/task_queues') || url.includes('internal/async_hooks'))
+    return 'event loop, promises, microtasks'
   return 'other Node.js internals'
 }
 

@@ -171,17 +171,18 @@ function sumArea(profile: ProfileSummary, names: string[]): number {
   return profile.byArea.filter((s) => names.includes(s.name)).reduce((sum, s) => sum + s.fraction, 0)
 }
 
-const FETCH_AREAS = ['fetch (undici, bundled in Node)', 'web streams (Response body)', 'sockets and streams']
-
 export function biggestCost(profiles: ProfileSummary[]): string {
   const basic = profiles.find((p) => p.mode === 'client_secret_basic') ?? profiles[0]
   if (!basic) return 'not profiled'
-  const fetchShare = sumArea(basic, FETCH_AREAS)
-  const own = basic.byArea.find((s) => s.name === 'grantline (src/)')
+  const share = (name: string) => basic.byArea.find((s) => s.name === name)?.fraction ?? 0
+  const undici = share('fetch (undici, bundled in Node)')
+  const streams = share('web streams (Response body)')
   return (
-    `the global \`fetch\` (undici, its web-stream Response body and the socket work under it): ` +
-    `${percent(fetchShare)} of grantline's sampled main-thread time per client_secret_basic request, ` +
-    `against ${percent(own?.fraction ?? 0)} in grantline's own code`
+    `the global \`fetch\`: undici's own code ${percent(undici)} plus the web-stream body of its Response ` +
+    `${percent(streams)}, together ${percent(undici + streams)} of grantline's sampled main-thread time per ` +
+    `client_secret_basic request; socket I/O, which any HTTP client pays, is another ` +
+    `${percent(share('sockets and streams'))}, garbage collection ${percent(share('garbage collection'))}, and ` +
+    `grantline's own code ${percent(share('grantline (src/)'))}`
   )
 }
 
