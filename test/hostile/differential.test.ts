@@ -807,7 +807,9 @@ describe('grantline and openid-client process every generated token response ali
     return { ...outcome, error_description: undefined, json }
   }
 
-  async function pipelineOutcome(lib: typeof oc | typeof gl, c: FuzzCase): Promise<Outcome> {
+  type Grant = 'generic' | 'client_credentials' | 'refresh_token'
+
+  async function pipelineOutcome(lib: typeof oc | typeof gl, c: FuzzCase, grant: Grant): Promise<Outcome> {
     const config = new lib.Configuration(
       {
         issuer: FUZZ_ISSUER,
@@ -818,22 +820,58 @@ describe('grantline and openid-client process every generated token response ali
       CLIENT_SECRET,
     )
     ;(config as unknown as Record<symbol, unknown>)[lib.customFetch] = async () => responseFor(c)
-    return settle(
-      (lib.genericGrantRequest as (...args: unknown[]) => Promise<unknown>)(config, c.grantType, {}),
-    )
+    const call = lib as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    switch (grant) {
+      case 'generic':
+        return settle(call['genericGrantRequest']!(config, c.grantType, {}))
+      case 'client_credentials':
+        return settle(call['clientCredentialsGrant']!(config, { scope: 'x' }))
+      case 'refresh_token':
+        return settle(call['refreshTokenGrant']!(config, 'rt-1'))
+    }
   }
 
-  it('same result or same error', async () => {
+  it('same result or same error, for the generic, client credentials and refresh token grants', async () => {
+    const grants = fc.constantFrom<Grant>('generic', 'generic', 'client_credentials', 'refresh_token')
     await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
+      fc.asyncProperty(caseArb, grants, async (c, grant) => {
         fc.pre(!deliberatelyDifferent(c))
-        const theirs = normalise(await pipelineOutcome(oc, c))
-        const ours = await pipelineOutcome(gl, c)
+        const theirs = normalise(await pipelineOutcome(oc, c, grant))
+        const ours = await pipelineOutcome(gl, c, grant)
         expectSameOutcome(ours, theirs)
       }),
       { numRuns: Number(process.env['DIFF_RUNS'] ?? 1500) },
     )
   })
+})
+
+describe('grantline and openid-client agree on the Configuration constructor (contract §4.1)', () => {
+  const cases: Array<[string, unknown[]]> = [
+    ['an empty clientId', [{ issuer: 'https://as.example' }, '']],
+    ['a numeric clientId', [{ issuer: 'https://as.example' }, 42]],
+    ['a metadata client_id that differs', [{ issuer: 'https://as.example' }, 'a', { client_id: 'b' }]],
+    ['a metadata client_id that matches', [{ issuer: 'https://as.example' }, 'a', { client_id: 'a' }]],
+    ['a string metadata', [{ issuer: 'https://as.example' }, 'a', 'secret']],
+    ['no issuer', [{}, 'a']],
+  ]
+  function construct(lib: typeof oc | typeof gl, args: unknown[]) {
+    try {
+      const config = new (lib.Configuration as unknown as new (...a: unknown[]) => gl.Configuration)(...args)
+      return {
+        ok: true,
+        server: config.serverMetadata(),
+        client: config.clientMetadata(),
+        timeout: config.timeout,
+      }
+    } catch (err: any) {
+      return { ok: false, name: err?.name, code: err?.code, message: err?.message }
+    }
+  }
+  for (const [name, args] of cases) {
+    it(name, () => {
+      expect(construct(gl, args)).toEqual(construct(oc, args))
+    })
+  }
 })
 
 describe('where grantline deliberately differs', () => {
