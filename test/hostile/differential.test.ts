@@ -292,6 +292,7 @@ const CASES: Case[] = [
   },
   { name: 'N_A for JWT bearer', grantType: JWT_BEARER, respond: reply(200, { ...GOOD, token_type: 'N_A' }) },
   { name: 'a reset mid-body', respond: (res) => resetMidBody(res) },
+  { name: 'a reset mid-body of an OAuth error', respond: (res) => resetMidBody(res, 400, '{"error":"x') },
   // error statuses
   {
     name: 'a 400 OAuth error',

@@ -276,6 +276,13 @@ describe('contract §2.11: transport failures', () => {
     expect(causeMessage(err)).toBe('failed to parse "response" body as JSON')
   })
 
+  it('a connection reset mid-body of an OAuth error is OAUTH_RESPONSE_IS_NOT_CONFORM', async () => {
+    server.script((_req, res) => resetMidBody(res, 400, '{"error":"invalid_gr'))
+    const err = await grantError()
+    expectClientError(err, 'OAUTH_RESPONSE_IS_NOT_CONFORM', 'unexpected HTTP response status code')
+    expect((err.cause as Response).status).toBe(400)
+  })
+
   it('a connection reset mid-body of a non-JSON response is OAUTH_RESPONSE_IS_NOT_JSON', async () => {
     server.script((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html', 'content-length': '1000' })
