@@ -167,10 +167,6 @@ function shareTable(title: string, shares: Share[]): string[] {
   ]
 }
 
-function sumArea(profile: ProfileSummary, names: string[]): number {
-  return profile.byArea.filter((s) => names.includes(s.name)).reduce((sum, s) => sum + s.fraction, 0)
-}
-
 export function biggestCost(profiles: ProfileSummary[]): string {
   const basic = profiles.find((p) => p.mode === 'client_secret_basic') ?? profiles[0]
   if (!basic) return 'not profiled'
