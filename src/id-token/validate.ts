@@ -29,6 +29,7 @@ const describe = (claim: string) => `"${claim}" (${CLAIM_NAMES[claim] ?? claim})
  * is checked separately, only when non-repudiation checks are enabled (TLS is the trust anchor otherwise).
  */
 export async function validateIdToken(state: ConfigState, token: string): Promise<ValidatedIdToken> {
+  checkDefaultMaxAge(state.client.default_max_age)
   let jws = token
   if (token.split('.').length === 5) {
     if (state.decrypt === undefined) throw new UnsupportedOperationError('JWE decryption is not configured')
@@ -122,12 +123,19 @@ function checkClaimTypesAndTimes(state: ConfigState, claims: JsonObject, header:
   }
 }
 
+/** A setting of ours, so a caller's mistake: checked before the token is looked at, as openid-client does. */
+function checkDefaultMaxAge(value: unknown) {
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw argError('"client.default_max_age" must be a number')
+  }
+  if (value < 0)
+    throw argError('"client.default_max_age" must be a non-negative number', 'ERR_INVALID_ARG_VALUE')
+}
+
 function checkRequiredClaims(state: ConfigState, claims: JsonObject) {
   const required = ['aud', 'exp', 'iat', 'iss', 'sub']
   const { require_auth_time, default_max_age } = state.client
-  if (default_max_age !== undefined && !isNonNegativeNumber(default_max_age)) {
-    throw argError('"metadata.default_max_age" must be a non-negative number', 'ERR_INVALID_ARG_VALUE')
-  }
   if (require_auth_time === true || default_max_age !== undefined) required.push('auth_time')
   for (const claim of required) {
     if (claims[claim] === undefined) {

@@ -810,15 +810,36 @@ describe('grantline and openid-client process every generated token response ali
 
   type Grant = 'generic' | 'client_credentials' | 'refresh_token'
 
-  async function pipelineOutcome(lib: typeof oc | typeof gl, c: FuzzCase, grant: Grant): Promise<Outcome> {
+  /** Server and client settings that steer ID Token validation (contract §2.5 steps 3 and 7). */
+  const settingsArb = fc.record({
+    server: fc.constantFrom<Record<string, unknown>>(
+      { id_token_signing_alg_values_supported: ['none', 'RS256'] },
+      { id_token_signing_alg_values_supported: ['none', 'RS256'] },
+      {},
+      { id_token_signing_alg_values_supported: 'none' },
+    ),
+    client: fc.constantFrom<Record<string, unknown>>(
+      {},
+      {},
+      { id_token_signed_response_alg: 'none' },
+      { require_auth_time: true },
+      { default_max_age: 300 },
+      { default_max_age: -1 },
+      { default_max_age: '300' },
+    ),
+  })
+  type Settings = typeof settingsArb extends fc.Arbitrary<infer T> ? T : never
+
+  async function pipelineOutcome(
+    lib: typeof oc | typeof gl,
+    c: FuzzCase,
+    grant: Grant,
+    settings: Settings,
+  ): Promise<Outcome> {
     const config = new lib.Configuration(
-      {
-        issuer: FUZZ_ISSUER,
-        token_endpoint: `${FUZZ_ISSUER}/token`,
-        id_token_signing_alg_values_supported: ['none', 'RS256'],
-      } as never,
+      { issuer: FUZZ_ISSUER, token_endpoint: `${FUZZ_ISSUER}/token`, ...settings.server } as never,
       FUZZ_CLIENT_ID,
-      CLIENT_SECRET,
+      { client_secret: CLIENT_SECRET, ...settings.client },
     )
     ;(config as unknown as Record<symbol, unknown>)[lib.customFetch] = async () => responseFor(c)
     const call = lib as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
@@ -835,10 +856,10 @@ describe('grantline and openid-client process every generated token response ali
   it('same result or same error, for the generic, client credentials and refresh token grants', async () => {
     const grants = fc.constantFrom<Grant>('generic', 'generic', 'client_credentials', 'refresh_token')
     await fc.assert(
-      fc.asyncProperty(caseArb, grants, async (c, grant) => {
+      fc.asyncProperty(caseArb, grants, settingsArb, async (c, grant, settings) => {
         fc.pre(!deliberatelyDifferent(c))
-        const theirs = normalise(await pipelineOutcome(oc, c, grant))
-        const ours = await pipelineOutcome(gl, c, grant)
+        const theirs = normalise(await pipelineOutcome(oc, c, grant, settings))
+        const ours = await pipelineOutcome(gl, c, grant, settings)
         expectSameOutcome(ours, theirs)
       }),
       { numRuns: Number(process.env['DIFF_RUNS'] ?? 1500) },
