@@ -1,15 +1,12 @@
-import { stateOf, type Configuration } from '../configuration.js'
-import { readJsonObject } from '../http/body.js'
-import { expectStatus } from '../http/status.js'
+import type { Configuration } from '../configuration.js'
 import { toPublicError } from '../internal/errors.js'
-import { authenticatedRequest, checkDPoP, toSearchParams } from '../token-endpoint/request.js'
 import type {
   GrantParameters,
   JsonValue,
   TokenEndpointResponse,
   TokenEndpointResponseHelpers,
 } from '../types.js'
-import { checkPending, pollTokenEndpoint, type PollOptions } from './polling.js'
+import { pollFlow, startFlow, type PollOptions } from './polling.js'
 import { ResponseFields } from './response-fields.js'
 
 /** A successful backchannel authentication response (OpenID CIBA Core §7.3). */
@@ -47,11 +44,7 @@ export async function initiateBackchannelAuthentication(
   parameters: GrantParameters,
 ): Promise<BackchannelAuthenticationResponse> {
   try {
-    const state = stateOf(config)
-    const body = toSearchParams(parameters)
-    body.set('client_id', state.client.client_id)
-    const response = await authenticatedRequest(state, 'backchannel_authentication_endpoint', body)
-    const json = await readJsonObject(await expectStatus(response, 200))
+    const json = await startFlow(config, 'backchannel_authentication_endpoint', parameters)
     const fields = new ResponseFields(json)
     fields.nonEmptyString('auth_req_id')
     fields.lifetime('expires_in')
@@ -73,20 +66,15 @@ export async function pollBackchannelAuthenticationGrant(
   options?: BackchannelAuthenticationGrantPollOptions,
 ): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
   try {
-    const state = stateOf(config)
-    const authReqId = checkPending(
+    return await pollFlow(
+      config,
+      CIBA_GRANT,
       backchannelAuthenticationResponse,
       'backchannelAuthenticationResponse',
       'auth_req_id',
+      parameters,
       options,
     )
-    const DPoP = checkDPoP(options?.DPoP)
-    const body = toSearchParams(parameters)
-    body.set('auth_req_id', authReqId)
-    return await pollTokenEndpoint(state, CIBA_GRANT, body, backchannelAuthenticationResponse, {
-      DPoP,
-      signal: options?.signal,
-    })
   } catch (err) {
     throw toPublicError(err)
   }

@@ -1,15 +1,12 @@
-import { stateOf, type Configuration } from '../configuration.js'
-import { readJsonObject } from '../http/body.js'
-import { expectStatus } from '../http/status.js'
+import type { Configuration } from '../configuration.js'
 import { toPublicError } from '../internal/errors.js'
-import { authenticatedRequest, checkDPoP, toSearchParams } from '../token-endpoint/request.js'
 import type {
   GrantParameters,
   JsonValue,
   TokenEndpointResponse,
   TokenEndpointResponseHelpers,
 } from '../types.js'
-import { checkPending, pollTokenEndpoint, type PollOptions } from './polling.js'
+import { pollFlow, startFlow, type PollOptions } from './polling.js'
 import { ResponseFields } from './response-fields.js'
 
 /** A device authorization response (RFC 8628 §3.2). */
@@ -51,12 +48,7 @@ export async function initiateDeviceAuthorization(
   parameters: GrantParameters,
 ): Promise<DeviceAuthorizationResponse> {
   try {
-    const state = stateOf(config)
-    const body = toSearchParams(parameters)
-    // RFC 8628 §3.1: client_id is required in the body, whatever the client authentication method.
-    body.set('client_id', state.client.client_id)
-    const response = await authenticatedRequest(state, 'device_authorization_endpoint', body)
-    const json = await readJsonObject(await expectStatus(response, 200))
+    const json = await startFlow(config, 'device_authorization_endpoint', parameters)
     const fields = new ResponseFields(json)
     fields.nonEmptyString('device_code')
     fields.nonEmptyString('user_code')
@@ -89,20 +81,15 @@ export async function pollDeviceAuthorizationGrant(
   options?: DeviceAuthorizationGrantPollOptions,
 ): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
   try {
-    const state = stateOf(config)
-    const deviceCode = checkPending(
+    return await pollFlow(
+      config,
+      DEVICE_CODE_GRANT,
       deviceAuthorizationResponse,
       'deviceAuthorizationResponse',
       'device_code',
+      parameters,
       options,
     )
-    const DPoP = checkDPoP(options?.DPoP)
-    const body = toSearchParams(parameters)
-    body.set('device_code', deviceCode)
-    return await pollTokenEndpoint(state, DEVICE_CODE_GRANT, body, deviceAuthorizationResponse, {
-      DPoP,
-      signal: options?.signal,
-    })
   } catch (err) {
     throw toPublicError(err)
   }

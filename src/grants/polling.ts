@@ -1,10 +1,18 @@
-import { type ConfigState } from '../configuration.js'
+import { stateOf, type ConfigState, type Configuration } from '../configuration.js'
 import { isDPoPNonceError } from '../dpop/retry.js'
 import { ClientError, ResponseBodyError } from '../errors.js'
+import { readJsonObject } from '../http/body.js'
 import { timeoutSignal } from '../http/send.js'
+import { expectStatus } from '../http/status.js'
 import { argError } from '../internal/assert.js'
 import { tokenGrant } from '../token-endpoint/grant.js'
-import type { DPoPHandle, TokenEndpointResponse, TokenEndpointResponseHelpers } from '../types.js'
+import { authenticatedRequest, checkDPoP, toSearchParams } from '../token-endpoint/request.js'
+import type {
+  DPoPHandle,
+  GrantParameters,
+  TokenEndpointResponse,
+  TokenEndpointResponseHelpers,
+} from '../types.js'
 
 /** The part of a device authorization (RFC 8628 §3.2) or CIBA (CIBA Core §7.3) response that drives polling. */
 export interface PendingAuthorization {
@@ -24,8 +32,42 @@ const DEFAULT_INTERVAL = 5
 const SLOW_DOWN_INCREMENT = 5
 const WAIT_SLICE_MS = 5000
 
+/**
+ * Starts a decoupled flow (device authorization, RFC 8628 §3.1; CIBA Core §7.1): `client_id` always goes in the
+ * body, whatever the client authentication method, and a 200 with a JSON object is expected.
+ */
+export async function startFlow(
+  config: Configuration,
+  endpoint: 'device_authorization_endpoint' | 'backchannel_authentication_endpoint',
+  parameters: GrantParameters,
+): Promise<Record<string, unknown>> {
+  const state = stateOf(config)
+  const body = toSearchParams(parameters)
+  body.set('client_id', state.client.client_id)
+  const response = await authenticatedRequest(state, endpoint, body)
+  return readJsonObject(await expectStatus(response, 200))
+}
+
+/** Polls a decoupled flow's grant with its code (`device_code` or `auth_req_id`) in the body. */
+export async function pollFlow(
+  config: Configuration,
+  grantType: string,
+  pending: PendingAuthorization,
+  name: string,
+  codeField: 'device_code' | 'auth_req_id',
+  parameters: GrantParameters | undefined,
+  options: PollOptions | undefined,
+): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
+  const state = stateOf(config)
+  const code = checkPending(pending, name, codeField, options)
+  const DPoP = checkDPoP(options?.DPoP)
+  const body = toSearchParams(parameters)
+  body.set(codeField, code)
+  return pollTokenEndpoint(state, grantType, body, pending, { DPoP, signal: options?.signal })
+}
+
 /** Argument checks shared by both polling functions, before any wait or request. */
-export function checkPending(
+function checkPending(
   pending: unknown,
   name: string,
   codeField: 'device_code' | 'auth_req_id',
