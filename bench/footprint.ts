@@ -28,8 +28,8 @@ export interface ColdImport {
 
 /**
  * What is imported in each fresh process: the two packages, and for context grantline's one runtime dependency,
- * whole (the `jose` barrel, which src/internal/jose.ts re-exports from) and as the two subpaths src/ actually
- * uses (`compactDecrypt` and the error classes, which is also all that openid-client imports of it).
+ * whole (the `jose` barrel) and as the two subpaths src/internal/jose.ts imports (`compactDecrypt` and the error
+ * classes, which is also all that openid-client imports of it).
  */
 const COLD_IMPORTS: { name: string; specifiers: string[] }[] = [
   { name: 'grantline (dist/index.js)', specifiers: [pathToFileURL(PACKAGES.grantline).href] },
