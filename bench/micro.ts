@@ -3,6 +3,7 @@
 import { createPrivateKey, randomUUID, sign } from 'node:crypto'
 import * as oc from 'openid-client'
 import * as gl from '../src/index.js'
+import type { DPoPProofHandle } from '../src/types.js'
 import { MICRO_MS, MICRO_ROUNDS } from './config.js'
 import { timed, type Sample } from './stats.js'
 
@@ -58,7 +59,8 @@ async function dpopProofs(): Promise<MicroRow[]> {
   const url = new URL(TOKEN_ENDPOINT)
   const glConfig = new gl.Configuration(server, CLIENT_ID, SECRET)
   const ocConfig = new oc.Configuration(server, CLIENT_ID, SECRET)
-  const glHandle = gl.getDPoPHandle(glConfig, await gl.randomDPoPKeyPair('ES256'))
+  // addProof is internal on both sides: not in either library's public DPoPHandle type.
+  const glHandle = gl.getDPoPHandle(glConfig, await gl.randomDPoPKeyPair('ES256')) as DPoPProofHandle
   // openid-client's handle is oauth4webapi's, whose addProof is not in its public type.
   const ocHandle = oc.getDPoPHandle(ocConfig, await oc.randomDPoPKeyPair('ES256')) as unknown as {
     addProof(url: URL, headers: Headers, htm: string): Promise<void>

@@ -193,12 +193,21 @@ export interface PrivateKey {
   kid?: string
 }
 
-/** A DPoP handle (RFC 9449): owns a key pair and a per-origin nonce cache. */
+/** A DPoP handle (RFC 9449): owns a key pair and a per-origin nonce cache. Made by `getDPoPHandle`. */
 export interface DPoPHandle {
+  /** The RFC 7638 SHA-256 thumbprint of the public key, e.g. for `dpop_jkt`. */
   calculateThumbprint(): Promise<string>
-  /** @internal adds a `DPoP` proof header for a request */
+}
+
+/**
+ * What the pipeline calls on a DPoP handle: ours, and those of other compatible implementations (openid-client's
+ * handles have both methods, but its public type does not name them, hence the narrow public type above).
+ * Not exported from the package.
+ */
+export interface DPoPProofHandle extends DPoPHandle {
+  /** Adds a `DPoP` proof header for a request. */
   addProof(url: URL, headers: Headers, htm: string, accessToken?: string): Promise<void>
-  /** @internal remembers the `DPoP-Nonce` of a response, keyed by the request URL's origin */
+  /** Remembers the `DPoP-Nonce` of a response, keyed by the request URL's origin. */
   cacheNonce(response: Response, url: URL): void
 }
 

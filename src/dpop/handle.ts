@@ -14,7 +14,13 @@ import {
   signParams,
   type SignParams,
 } from '../internal/jws.js'
-import type { DPoPHandle, JsonValue, ModifyAssertionFunction, ModifyAssertionOptions } from '../types.js'
+import type {
+  DPoPHandle,
+  DPoPProofHandle,
+  JsonValue,
+  ModifyAssertionFunction,
+  ModifyAssertionOptions,
+} from '../types.js'
 import { NonceCache } from './nonce-cache.js'
 
 const encoder = new TextEncoder()
@@ -30,7 +36,7 @@ interface ProofHeader {
  * A DPoP key pair with its per-origin nonce cache (RFC 9449). The private key lives in a private field, so
  * neither `JSON.stringify(handle)` nor an inspecting logger can reach it.
  */
-class KeyPairHandle implements DPoPHandle {
+class KeyPairHandle implements DPoPProofHandle {
   readonly #state: ConfigState
   readonly #privateKey: CryptoKey
   readonly #publicKey: CryptoKey

@@ -9,6 +9,7 @@ import { tokenGrant } from '../token-endpoint/grant.js'
 import { authenticatedRequest, checkDPoP, toSearchParams } from '../token-endpoint/request.js'
 import type {
   DPoPHandle,
+  DPoPProofHandle,
   GrantParameters,
   TokenEndpointResponse,
   TokenEndpointResponseHelpers,
@@ -111,7 +112,7 @@ export async function pollTokenEndpoint(
   grantType: string,
   body: URLSearchParams,
   pending: PendingAuthorization,
-  options: PollOptions,
+  options: { DPoP?: DPoPProofHandle | undefined; signal?: AbortSignal | undefined },
 ): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
   const { DPoP } = options
   let interval = pending.interval ?? DEFAULT_INTERVAL

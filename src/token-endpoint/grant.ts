@@ -1,12 +1,12 @@
 import type { ConfigState } from '../configuration.js'
 import { withDPoPNonceRetry } from '../dpop/retry.js'
-import type { DPoPHandle, TokenEndpointResponse, TokenEndpointResponseHelpers } from '../types.js'
+import type { DPoPProofHandle, TokenEndpointResponse, TokenEndpointResponseHelpers } from '../types.js'
 import { attachHelpers } from './helpers.js'
 import { authenticatedRequest } from './request.js'
 import { processTokenResponse, type TokenResponseOptions } from './response.js'
 
 export interface TokenGrantOptions extends TokenResponseOptions {
-  DPoP?: DPoPHandle | undefined
+  DPoP?: DPoPProofHandle | undefined
   signal?: AbortSignal | undefined
   /** Whether to verify an ID Token's signature when non-repudiation checks are on (client credentials: no). */
   nonRepudiation?: boolean

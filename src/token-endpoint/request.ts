@@ -3,7 +3,7 @@ import { bindEndpoint } from '../client-auth/assertion.js'
 import { send } from '../http/send.js'
 import { argError } from '../internal/assert.js'
 import { USER_AGENT } from '../internal/version.js'
-import type { DPoPHandle, GrantParameters } from '../types.js'
+import type { DPoPProofHandle, GrantParameters } from '../types.js'
 
 /**
  * Form parameters from the caller's input, never mutating it. Extension: an array value becomes repeated
@@ -42,9 +42,9 @@ function isIterable(value: unknown): value is Iterable<unknown> {
 }
 
 /** Accepts our handles and any other object that can add a proof and cache a nonce. */
-export function checkDPoP(handle: unknown): DPoPHandle | undefined {
+export function checkDPoP(handle: unknown): DPoPProofHandle | undefined {
   if (handle === undefined) return undefined
-  const candidate = handle as Partial<DPoPHandle> | null
+  const candidate = handle as Partial<DPoPProofHandle> | null
   if (
     typeof candidate !== 'object' ||
     candidate === null ||
@@ -53,11 +53,11 @@ export function checkDPoP(handle: unknown): DPoPHandle | undefined {
   ) {
     throw argError('"options.DPoP" is not a valid DPoPHandle', 'ERR_INVALID_ARG_VALUE')
   }
-  return candidate as DPoPHandle
+  return candidate as DPoPProofHandle
 }
 
 export interface AuthenticatedRequestOptions {
-  DPoP?: DPoPHandle | undefined
+  DPoP?: DPoPProofHandle | undefined
   /** Replaces the configuration's deadline (polling combines the caller's signal with it). */
   signal?: AbortSignal | undefined
   /** The `accept` header; `application/json` unless the endpoint may answer with a JWT (RFC 9701 introspection). */

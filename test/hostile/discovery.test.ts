@@ -14,6 +14,7 @@ import {
   genericGrantRequest,
 } from '../../src/index.js'
 import type { CustomFetch, CustomFetchOptions, DPoPHandle } from '../../src/index.js'
+import type { DPoPProofHandle } from '../../src/types.js'
 import { VERSION } from '../../src/internal/version.js'
 import { json, sendJson, startRouteServer, type RouteServer } from '../support/jwks-server.js'
 
@@ -372,7 +373,7 @@ describe('discovery: transport rules', () => {
 function recordingDPoP() {
   const proofs: Array<{ url: string; htm: string; accessToken: string | undefined }> = []
   const nonces: Array<string | null> = []
-  const handle: DPoPHandle = {
+  const handle: DPoPProofHandle = {
     calculateThumbprint: async () => 'thumb',
     async addProof(url, headers, htm, accessToken) {
       proofs.push({ url: url.href, htm, accessToken })

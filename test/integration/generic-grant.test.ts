@@ -1,3 +1,4 @@
+import * as oc from 'openid-client'
 // genericGrantRequest against a real oidc-provider: every grant the embedded server knows, every client
 // authentication method that sends a secret or nothing, repeated parameters, and the OAuth errors a caller meets.
 
@@ -378,6 +379,32 @@ describe('DPoP nonce required by the server', () => {
     strict.requests.length = 0
     await genericGrantRequest(config, JWT_BEARER, { assertion: await assertion() }, { DPoP })
     expect(strict.requests.filter((request) => request.path === '/token')).toHaveLength(1)
+  })
+
+  it('accepts a DPoP handle made by another compatible implementation (openid-client)', async () => {
+    const config = configFor(strict, 'basic')
+    const theirs = new oc.Configuration(strict.metadata as oc.ServerMetadata, 'basic')
+    const keyPair = await randomDPoPKeyPair('ES256')
+    const DPoP = oc.getDPoPHandle(theirs, keyPair)
+    strict.requests.length = 0
+
+    const response = await genericGrantRequest(
+      config,
+      JWT_BEARER,
+      {
+        assertion: await signJwtAssertion(strict.trustedAssertionIssuer, {
+          sub: 'frank',
+          aud: strict.issuer,
+        }),
+      },
+      { DPoP },
+    )
+    expect(response.token_type).toBe('dpop')
+    // Their handle cached the nonce from our failed first attempt: one retry, then bound to their key.
+    expect(strict.requests.filter((request) => request.path === '/token')).toHaveLength(2)
+    expect((await strict.inspectAccessToken(response.access_token))?.['jkt']).toBe(
+      await DPoP.calculateThumbprint(),
+    )
   })
 })
 

@@ -4,11 +4,16 @@ import {
   ClientError,
   Configuration,
   clockSkew,
-  getDPoPHandle,
+  getDPoPHandle as publicGetDPoPHandle,
   modifyAssertion,
   randomDPoPKeyPair,
 } from '../../src/index.js'
 import { isValidNonce, MAX_NONCE_LENGTH, NonceCache } from '../../src/dpop/nonce-cache.js'
+import type { DPoPProofHandle } from '../../src/types.js'
+
+/** Handles are driven here as the pipeline drives them, through addProof and cacheNonce (not public types). */
+const getDPoPHandle = (...args: Parameters<typeof publicGetDPoPHandle>) =>
+  publicGetDPoPHandle(...args) as DPoPProofHandle
 
 const config = new Configuration({ issuer: 'https://as.example' }, 'client')
 const TOKEN_URL = new URL('https://as.example/token?x=1#frag')
