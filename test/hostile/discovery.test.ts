@@ -17,6 +17,7 @@ import type { CustomFetch, CustomFetchOptions, DPoPHandle } from '../../src/inde
 import type { DPoPProofHandle } from '../../src/types.js'
 import { VERSION } from '../../src/internal/version.js'
 import { json, sendJson, startRouteServer, type RouteServer } from '../support/jwks-server.js'
+import { rejection } from '../support/expect.js'
 
 let server: RouteServer
 const insecure = { execute: [allowInsecureRequests] }
@@ -26,15 +27,6 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 beforeEach(() => server.reset())
-
-async function rejection(promise: Promise<unknown>): Promise<Error & { code?: string; cause?: unknown }> {
-  try {
-    await promise
-  } catch (err) {
-    return err as Error & { code?: string }
-  }
-  throw new Error('expected a rejection')
-}
 
 /** Serves discovery documents at `path` for an issuer with `issuerPath`. */
 function serveMetadata(path: string, issuer: string, extra: Record<string, unknown> = {}) {

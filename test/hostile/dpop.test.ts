@@ -19,6 +19,7 @@ import {
   randomDPoPKeyPair,
   type ClientAuth,
 } from '../../src/index.js'
+import { rejection } from '../support/expect.js'
 
 interface Seen {
   proof: { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined
@@ -91,15 +92,6 @@ function configWith(auth?: ClientAuth, timeout?: number): Configuration {
   allowInsecureRequests(config)
   if (timeout !== undefined) config.timeout = timeout
   return config
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise
-  } catch (err) {
-    return err
-  }
-  return expect.unreachable('expected a rejection')
 }
 
 /** Every text a logger could print of an error and its causes. */

@@ -20,6 +20,7 @@ import {
 } from '../../src/index.js'
 import type { ClientMetadata, JWK, ServerMetadata } from '../../src/index.js'
 import { json, startRouteServer, type RouteServer } from '../support/jwks-server.js'
+import { rejection as failure, type Failure } from '../support/expect.js'
 
 const CLIENT_ID = 'rp-client'
 const GRANT = 'urn:example:params:oauth:grant-type:conformance'
@@ -128,16 +129,6 @@ function config(setup: Setup = {}): Configuration {
 
 async function grant(cfg: Configuration) {
   return genericGrantRequest(cfg, GRANT, {})
-}
-
-type Failure = Error & { code?: string; cause?: unknown }
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise
-  } catch (err) {
-    return err as Failure
-  }
-  throw new Error('expected the ID Token to be rejected')
 }
 
 /** Asserts the public error: class, code, its message (fixed by the contract), and the internal reason. */

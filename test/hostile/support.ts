@@ -53,12 +53,4 @@ export function expectNoSecret(err: unknown): void {
   }
 }
 
-/** Awaits a promise that must reject, and returns what it rejected with. */
-export async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise
-  } catch (err) {
-    return err
-  }
-  throw new Error('expected a rejection, got a fulfilment')
-}
+export { rejection } from '../support/expect.js'

@@ -27,19 +27,10 @@ import {
   initiateDeviceAuthorization,
 } from '../../src/index.js'
 import { createStorage, memoryAdapter } from '../../demo/memory-adapter.js'
+import { rejection as failure } from '../support/expect.js'
 
 const DEVICE_CODE = 'urn:ietf:params:oauth:grant-type:device_code'
 const insecure = { execute: [allowInsecureRequests] }
-
-type Failure = Error & { code?: string; cause?: unknown }
-async function failure(promise: Promise<unknown>): Promise<Failure> {
-  try {
-    await promise
-  } catch (err) {
-    return err as Failure
-  }
-  throw new Error('expected a rejection')
-}
 
 describe('discovery against the embedded authorization server (issuer at the root)', () => {
   let as: AuthorizationServer

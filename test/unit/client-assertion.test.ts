@@ -14,6 +14,7 @@ import {
   type CustomFetchOptions,
   type ServerMetadata,
 } from '../../src/index.js'
+import { expectTypeError } from '../support/expect.js'
 
 const AS: ServerMetadata = {
   issuer: 'https://as.example/tenant',
@@ -38,18 +39,6 @@ function decode(jwt: string): { header: Record<string, unknown>; payload: Record
     header: JSON.parse(Buffer.from(h!, 'base64url').toString()),
     payload: JSON.parse(Buffer.from(p!, 'base64url').toString()),
   }
-}
-
-function expectTypeError(fn: () => unknown, code: string, message?: RegExp): void {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(TypeError)
-    expect((err as { code?: string }).code).toBe(code)
-    if (message) expect((err as Error).message).toMatch(message)
-    return
-  }
-  expect.unreachable('expected a TypeError')
 }
 
 /** Captures the token request of a genericGrantRequest, answering with a plain bearer token. */

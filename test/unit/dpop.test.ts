@@ -10,6 +10,7 @@ import {
 } from '../../src/index.js'
 import { isValidNonce, MAX_NONCE_LENGTH, NonceCache } from '../../src/dpop/nonce-cache.js'
 import type { DPoPProofHandle } from '../../src/types.js'
+import { expectTypeError } from '../support/expect.js'
 
 /** Handles are driven here as the pipeline drives them, through addProof and cacheNonce (not public types). */
 const getDPoPHandle = (...args: Parameters<typeof publicGetDPoPHandle>) =>
@@ -44,18 +45,6 @@ async function proofFor(
 
 function withNonce(nonce: string | undefined): Response {
   return new Response(null, { status: 400, headers: nonce === undefined ? {} : { 'DPoP-Nonce': nonce } })
-}
-
-function expectTypeError(fn: () => unknown, code: string, message?: RegExp): void {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(TypeError)
-    expect((err as { code?: string }).code).toBe(code)
-    if (message) expect((err as Error).message).toMatch(message)
-    return
-  }
-  expect.unreachable('expected a TypeError')
 }
 
 describe('randomDPoPKeyPair', () => {
