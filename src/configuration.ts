@@ -3,6 +3,7 @@ import { ClientSecretPost } from './client-auth/client-secret-post.js'
 import { ope } from './internal/errors.js'
 import { argError } from './internal/assert.js'
 import { clockSkew, clockTolerance, customFetch } from './symbols.js'
+import { clockSkewOf, clockToleranceOf as toleranceOf, nowSeconds } from './internal/time.js'
 import type {
   ClientAuth,
   ClientMetadata,
@@ -75,8 +76,9 @@ export class Configuration implements ConfigurationProperties {
     const client = {
       ...cloneJson(given, 'metadata'),
       client_id: clientId,
-      [clockSkew]: given[clockSkew] ?? 0,
-      [clockTolerance]: given[clockTolerance] ?? 30,
+      // DECISIONS D23: anything but a finite number (a non-negative one for the tolerance) is the default.
+      [clockSkew]: clockSkewOf(given),
+      [clockTolerance]: toleranceOf(given),
     } as ClientMetadata
     const secret = client.client_secret
     states.set(this, {
@@ -227,13 +229,14 @@ export function checkProtocol(url: URL, tlsOnly: boolean): void {
   if (tlsOnly) throw ope('only requests to HTTPS are allowed', 'OAUTH_HTTP_REQUEST_FORBIDDEN', url)
 }
 
-/** Seconds since the epoch on the client's clock, corrected by the configured clock skew. */
+/** Seconds since the epoch on the client's clock, corrected by the configured clock skew (D23). */
 export function epochSeconds(state: ConfigState): number {
-  return Math.floor(Date.now() / 1000) + (state.client[clockSkew] ?? 0)
+  return nowSeconds(state.client)
 }
 
+/** Seconds of leeway for `exp`, `nbf` and `auth_time` checks (D23: 30 unless a finite, non-negative number). */
 export function clockToleranceOf(state: ConfigState): number {
-  return state.client[clockTolerance] ?? 30
+  return toleranceOf(state.client)
 }
 
 /** Returns a copy of the configuration's JWKS cache once it has been filled (DECISIONS D8: a copy, not the live object). */

@@ -14,6 +14,7 @@ import { argError } from './internal/assert.js'
 import { ope, toPublicError } from './internal/errors.js'
 import { USER_AGENT } from './internal/version.js'
 import { clockSkew, clockTolerance, customFetch } from './symbols.js'
+import { clockSkewOf, clockToleranceOf } from './internal/time.js'
 import { checkDPoP } from './token-endpoint/request.js'
 import type { ClientAuth, ClientMetadata, CustomFetch, DPoPOptions, ServerMetadata } from './types.js'
 
@@ -98,8 +99,9 @@ export async function dynamicClientRegistration(
     }
     const DPoP = checkDPoP(options?.DPoP)
     const discovered = await discover(server, options)
-    const skew = metadata[clockSkew] ?? 0
-    const tolerance = metadata[clockTolerance] ?? 30
+    // DECISIONS D23: the same reading as every other clock reader.
+    const skew = clockSkewOf(metadata)
+    const tolerance = clockToleranceOf(metadata)
     // The submitted metadata decides whether the registration endpoint's mTLS alias is used (RFC 8705 §5).
     const context = {
       as: discovered.as,

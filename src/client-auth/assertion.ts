@@ -1,7 +1,8 @@
 import { argError } from '../internal/assert.js'
 import { randomBase64url } from '../internal/base64url.js'
 import { modifyAssertionOf, signJws } from '../internal/jws.js'
-import { clockSkew, modifyAssertion } from '../symbols.js'
+import { modifyAssertion } from '../symbols.js'
+import { nowSeconds } from '../internal/time.js'
 import type { ClientMetadata, JsonValue, ModifyAssertionFunction, ServerMetadata } from '../types.js'
 
 /**
@@ -99,7 +100,8 @@ export async function attachAssertion(
   header: Record<string, JsonValue | undefined>,
   options: CheckedAssertionOptions,
 ): Promise<void> {
-  const now = Math.floor(Date.now() / 1000) + (client[clockSkew] ?? 0)
+  // DECISIONS D23: the one reading of the clock skew.
+  const now = nowSeconds(client)
   // Contract §2.3.5: the same members in the same order as openid-client, so assertions are interchangeable.
   const payload: Record<string, JsonValue | undefined> = {
     jti: randomBase64url(32),
