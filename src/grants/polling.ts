@@ -5,6 +5,7 @@ import { readJsonObject } from '../http/body.js'
 import { timeoutSignal } from '../http/send.js'
 import { expectStatus } from '../http/status.js'
 import { argError } from '../internal/assert.js'
+import { deadlineSignal } from '../internal/time.js'
 import { tokenGrant } from '../token-endpoint/grant.js'
 import { authenticatedRequest, checkDPoP, toSearchParams } from '../token-endpoint/request.js'
 import type {
@@ -116,7 +117,8 @@ export async function pollTokenEndpoint(
 ): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
   const { DPoP } = options
   let interval = pending.interval ?? DEFAULT_INTERVAL
-  const overall = options.signal ?? AbortSignal.timeout(pending.expires_in! * 1000)
+  // DECISIONS D24: an expires_in of days or weeks waits that long, never less.
+  const overall = options.signal ?? deadlineSignal(pending.expires_in! * 1000)
   let nonceRetry = false
 
   for (;;) {

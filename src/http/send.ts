@@ -1,5 +1,6 @@
 import type { CustomFetch, FetchBody } from '../types.js'
 import { argError } from '../internal/assert.js'
+import { deadlineSignal } from '../internal/time.js'
 
 /** A request as the pipeline builds it: a plain value until {@link send} puts it on the wire. */
 export interface OutgoingRequest {
@@ -86,7 +87,10 @@ export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   })
 }
 
-/** A signal that aborts after `seconds`; none for 0, Infinity or undefined. */
+/**
+ * A signal that aborts after `seconds`, never earlier, however long (DECISIONS D24); none for 0, Infinity or
+ * undefined. The common case (up to ~24.8 days) is one `AbortSignal.timeout`.
+ */
 export function timeoutSignal(seconds: number | undefined): AbortSignal | undefined {
-  return seconds && Number.isFinite(seconds) ? AbortSignal.timeout(seconds * 1000) : undefined
+  return seconds && Number.isFinite(seconds) ? deadlineSignal(seconds * 1000) : undefined
 }

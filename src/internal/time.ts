@@ -43,3 +43,36 @@ export function clockToleranceOf(client: ClockSettings | undefined): number {
 export function nowSeconds(client: ClockSettings | undefined): number {
   return Math.floor(Date.now() / 1000) + clockSkewOf(client)
 }
+
+/** The longest delay a timer holds: above it, Node fires after 1 ms and browsers after 0 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Beyond this many ms (~285,000 years) a deadline is never reached: the signal never aborts. */
+const NEVER_MS = Number.MAX_SAFE_INTEGER
+
+/**
+ * DECISIONS D24: a signal that aborts with a `TimeoutError` `ms` milliseconds from now, never earlier (0 or less:
+ * on the next turn). A deadline one timer can hold is one `AbortSignal.timeout`; a longer one is a chain of
+ * timers, each armed for at most {@link MAX_TIMER_MS} of what remains and each unref'd where the platform allows
+ * it, so that a pending deadline never keeps the process alive. A deadline beyond {@link NEVER_MS} never aborts.
+ */
+export function deadlineSignal(ms: number): AbortSignal {
+  // Timers take whole milliseconds; rounding up keeps the deadline from firing early.
+  const whole = ms > 0 ? Math.ceil(ms) : 0
+  if (whole <= MAX_TIMER_MS) return AbortSignal.timeout(whole)
+  const controller = new AbortController()
+  if (!(whole <= NEVER_MS)) return controller.signal
+  let remaining = whole
+  const arm = () => {
+    // A timer never fires before its delay has passed, so the delays add up to at least `whole`.
+    const slice = Math.min(remaining, MAX_TIMER_MS)
+    remaining -= slice
+    const timer = setTimeout(() => {
+      if (remaining > 0) arm()
+      else controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+    }, slice)
+    ;(timer as { unref?: () => unknown }).unref?.()
+  }
+  arm()
+  return controller.signal
+}
