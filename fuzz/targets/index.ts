@@ -1,0 +1,27 @@
+import type { Target } from '../target.js'
+import { discoveryTarget, registrationTarget } from './discovery.js'
+import {
+  dpopNonceTarget,
+  dpopPipelineTarget,
+  retryAfterTarget,
+  wwwAuthenticatePipelineTarget,
+  wwwAuthenticateTarget,
+} from './headers.js'
+import { introspectionTarget, jwtIntrospectionTarget } from './introspection.js'
+import { idTokenTarget, jwksTarget, tokenTarget } from './token.js'
+
+/** Every parser and response processor of the library, in the order the run reports them. */
+export const TARGETS: Target[] = [
+  tokenTarget,
+  idTokenTarget,
+  jwksTarget,
+  introspectionTarget,
+  jwtIntrospectionTarget,
+  discoveryTarget,
+  registrationTarget,
+  wwwAuthenticateTarget,
+  wwwAuthenticatePipelineTarget,
+  dpopNonceTarget,
+  dpopPipelineTarget,
+  retryAfterTarget,
+]
