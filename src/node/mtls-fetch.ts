@@ -1,6 +1,7 @@
 import { Agent, request, type AgentOptions } from 'node:https'
 import type { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
+import { createSecureContext } from 'node:tls'
 import type { CustomFetch, CustomFetchOptions, FetchBody } from '../types.js'
 
 /**
@@ -16,7 +17,10 @@ export interface MtlsFetchOptions extends Omit<AgentOptions, 'cert' | 'key'> {
 
 /** A `customFetch` that presents a client certificate, plus its connection pool. */
 export interface MtlsFetch extends CustomFetch {
-  /** The keep-alive agent holding the TLS connections. */
+  /**
+   * The keep-alive agent holding the TLS connections (a non-enumerable getter). It holds a TLS secure context
+   * made from the key, never the key or its passphrase themselves.
+   */
   readonly agent: Agent
   /** Closes the pooled connections (e.g. at shutdown, so the process can exit). */
   close(): void
@@ -53,9 +57,15 @@ export function mtlsFetch(options: MtlsFetchOptions): MtlsFetch {
   if (typeof options !== 'object' || options === null) throw argTypeError('"options" must be an object')
   if (options.cert === undefined || options.cert === null) throw argTypeError('"options.cert" is required')
   if (options.key === undefined || options.key === null) throw argTypeError('"options.key" is required')
-  const agent = new Agent({ keepAlive: true, ...options })
+  // DECISIONS D28: the key, its passphrase and a PFX go into a native secure context at once and are kept
+  // nowhere else, so that neither `console.log(config[customFetch])` nor an inspected agent shows them.
+  const { key: _key, passphrase: _passphrase, pfx: _pfx, ...connection } = options
+  const secureContext = createSecureContext(options)
+  const agent = new Agent({ keepAlive: true, ...connection, secureContext })
   const impl = (url: string, init: CustomFetchOptions) => send(agent, url, init)
-  return Object.assign(impl, { agent, close: () => agent.destroy() })
+  Object.defineProperty(impl, 'agent', { get: () => agent, enumerable: false })
+  Object.defineProperty(impl, 'close', { value: () => agent.destroy(), enumerable: false })
+  return impl as MtlsFetch
 }
 
 function argTypeError(message: string): TypeError {
