@@ -20,7 +20,10 @@ import type {
 export interface PendingAuthorization {
   /** Seconds the pending authorization stays valid: the default deadline of the whole poll. */
   expires_in?: number
-  /** Minimum seconds between polls; 5 when absent (RFC 8628 §3.2). Fractions are allowed. */
+  /**
+   * Minimum seconds between polls; 5 when absent (RFC 8628 §3.2). Fractions and 0 are accepted, but polls are
+   * never less than {@link MIN_POLL_INTERVAL} apart (DECISIONS D25).
+   */
   interval?: number
 }
 
@@ -31,6 +34,11 @@ export interface PollOptions {
 }
 
 const DEFAULT_INTERVAL = 5
+/**
+ * DECISIONS D25: the least time, in seconds, between two token requests of one poll loop (the first one included),
+ * whatever `interval` says. RFC 8628 intervals are whole seconds; a server sending `1e-9` must not make us spin.
+ */
+export const MIN_POLL_INTERVAL = 1
 const SLOW_DOWN_INCREMENT = 5
 const WAIT_SLICE_MS = 5000
 
@@ -79,11 +87,12 @@ function checkPending(
   const { [codeField]: code, expires_in, interval } = pending as Record<string, unknown>
   if (typeof code !== 'string') throw argError(`"${name}.${codeField}" must be a string`)
   if (code.length === 0) throw argError(`"${name}.${codeField}" must not be empty`, 'ERR_INVALID_ARG_VALUE')
+  // DECISIONS D16: 0 is accepted (as openid-client does) and raised to MIN_POLL_INTERVAL (D25).
   if (
     interval !== undefined &&
-    !(typeof interval === 'number' && interval > 0 && Number.isFinite(interval))
+    !(typeof interval === 'number' && interval >= 0 && Number.isFinite(interval))
   ) {
-    throw argError(`"${name}.interval" must be a positive number`, 'ERR_INVALID_ARG_VALUE')
+    throw argError(`"${name}.interval" must be a non-negative number`, 'ERR_INVALID_ARG_VALUE')
   }
   const signal = options?.signal
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
@@ -105,7 +114,7 @@ class ServiceUnavailable {
 
 /**
  * Polls the token endpoint until the end-user decides (RFC 8628 §3.4–3.5, CIBA Core §10–11; contract §5):
- * waits `interval` before every request, slows down by 5 s on `slow_down`, honours `Retry-After` on 503 and on
+ * waits `interval` (at least MIN_POLL_INTERVAL) before every request, slows down by 5 s on `slow_down`, honours `Retry-After` on 503 and on
  * pending errors, retries a DPoP nonce error on the next poll, and gives up when the signal aborts.
  */
 export async function pollTokenEndpoint(
@@ -122,7 +131,9 @@ export async function pollTokenEndpoint(
   let nonceRetry = false
 
   for (;;) {
-    await wait(interval, overall)
+    // DECISIONS D25: the minimum is a floor under every wait, not part of the interval slow_down adds to.
+    const spacing = Math.max(interval, MIN_POLL_INTERVAL)
+    await wait(spacing, overall)
     let extra = 0
     try {
       return await tokenGrant(state, grantType, body, {
@@ -134,7 +145,7 @@ export async function pollTokenEndpoint(
     } catch (err) {
       if (err instanceof ServiceUnavailable) {
         nonceRetry = false
-        extra = err.seconds - interval
+        extra = err.seconds - spacing
       } else if (DPoP !== undefined && !nonceRetry && isDPoPNonceError(err)) {
         // RFC 9449 §8: the handle cached the nonce; the next poll carries it.
         nonceRetry = true
@@ -145,14 +156,14 @@ export async function pollTokenEndpoint(
         nonceRetry = false
         if (err.error === 'slow_down') interval += SLOW_DOWN_INCREMENT
         const retryAfter = parseRetryAfter(err.response.headers.get('retry-after'))
-        if (retryAfter !== undefined) extra = retryAfter - interval
+        if (retryAfter !== undefined) extra = retryAfter - Math.max(interval, MIN_POLL_INTERVAL)
       } else if (overall.aborted && err === overall.reason) {
         throw abortError(overall)
       } else {
         throw err
       }
     }
-    // The next poll waits `interval` again, so the gap is max(Retry-After, interval).
+    // The next poll waits max(interval, MIN_POLL_INTERVAL) again, so the gap is at least that and Retry-After.
     if (extra > 0) await wait(extra, overall)
   }
 }

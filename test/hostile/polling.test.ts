@@ -1,5 +1,6 @@
-// Device and CIBA polling (contract §5, DECISIONS D4/D5) and the typed helpers' argument checks, against a
-// scripted server. Intervals are fractions of a second (the server may send them: RFC 8628 §3.2 says "number").
+// Device and CIBA polling (contract §5, DECISIONS D4/D5/D16/D25) and the typed helpers' argument checks, against
+// a scripted server. Whatever the interval says, polls are at least MIN_POLL_INTERVAL (1 s) apart (D25), so each
+// test polls no more often than it needs to.
 import type { ServerResponse } from 'node:http'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
@@ -99,12 +100,12 @@ afterAll(() => server.close())
 
 describe('polling the token endpoint', () => {
   it('waits through authorization_pending and returns the tokens, sending the device code each time', async () => {
-    scriptTokenEndpoint(pending, pending, tokens)
+    scriptTokenEndpoint(pending, tokens)
     const result = await pollDeviceAuthorizationGrant(config, pendingDevice(), { extra: 'x' })
     expect(result.access_token).toBe('at-polled')
     expect(result.token_type).toBe('bearer')
     expect(result.expiresIn()).toBeGreaterThan(0)
-    expect(polls).toHaveLength(3)
+    expect(polls).toHaveLength(2)
     for (const poll of polls) {
       expect(poll.body.get('grant_type')).toBe('urn:ietf:params:oauth:grant-type:device_code')
       expect(poll.body.get('device_code')).toBe('dc-1')
@@ -112,24 +113,30 @@ describe('polling the token endpoint', () => {
     }
   })
 
-  it('slow_down adds 5 seconds to the interval for every later poll', async () => {
+  it('slow_down adds 5 seconds to the interval for every later poll (0 + 5: the 1 s minimum is a floor, not an addend)', async () => {
     scriptTokenEndpoint(slowDown, tokens)
-    await pollDeviceAuthorizationGrant(config, pendingDevice())
+    await pollDeviceAuthorizationGrant(config, pendingDevice({ interval: 0 }))
     expect(polls).toHaveLength(2)
-    expect(gap(1)).toBeGreaterThanOrEqual(4900)
+    expect(gap(1)).toBeGreaterThanOrEqual(4950)
+    expect(gap(1)).toBeLessThan(5900)
   }, 20_000)
 
   it('503 with Retry-After in seconds waits that long before the next poll', async () => {
-    scriptTokenEndpoint(busy('1'), tokens)
+    // Longer than the 1 s minimum (D25), so the gap shows that Retry-After was honoured.
+    scriptTokenEndpoint(busy('2'), tokens)
     const result = await pollDeviceAuthorizationGrant(config, pendingDevice())
     expect(result.access_token).toBe('at-polled')
     expect(polls).toHaveLength(2)
-    expect(gap(1)).toBeGreaterThanOrEqual(950)
+    expect(gap(1)).toBeGreaterThanOrEqual(1950)
   })
 
   it('503 with Retry-After as an HTTP date waits until then', async () => {
-    const date = new Date(Date.now() + 1500).toUTCString()
-    scriptTokenEndpoint(busy(date), tokens)
+    let date = ''
+    scriptTokenEndpoint((res, recorded) => {
+      // Whole seconds, so 1.5 to 2.5 s ahead: later than the 1 s minimum (D25).
+      date = new Date(Date.now() + 2500).toUTCString()
+      busy(date)(res, recorded)
+    }, tokens)
     const result = await pollDeviceAuthorizationGrant(config, pendingDevice())
     expect(result.access_token).toBe('at-polled')
     expect(polls).toHaveLength(2)
@@ -166,23 +173,23 @@ describe('polling the token endpoint', () => {
   it('Retry-After on authorization_pending is honoured; an invalid one is ignored', async () => {
     scriptTokenEndpoint(
       (res) => json(res, 400, { error: 'authorization_pending' }, { 'retry-after': 'whenever' }),
-      (res) => json(res, 400, { error: 'authorization_pending' }, { 'retry-after': '1' }),
+      (res) => json(res, 400, { error: 'authorization_pending' }, { 'retry-after': '2' }),
       tokens,
     )
     const result = await pollDeviceAuthorizationGrant(config, pendingDevice())
     expect(result.access_token).toBe('at-polled')
     expect(polls).toHaveLength(3)
-    expect(gap(2)).toBeGreaterThanOrEqual(950)
+    expect(gap(2)).toBeGreaterThanOrEqual(1950)
   })
 
   for (const error of ['access_denied', 'expired_token', 'invalid_grant']) {
     it(`${error} ends polling with a ResponseBodyError`, async () => {
-      scriptTokenEndpoint(pending, (res) => json(res, 400, { error, error_description: 'no' }))
+      scriptTokenEndpoint((res) => json(res, 400, { error, error_description: 'no' }), tokens)
       const err = await rejection(pollDeviceAuthorizationGrant(config, pendingDevice()))
       expect(err).toBeInstanceOf(ResponseBodyError)
       expect(err.error).toBe(error)
       expect(err.status).toBe(400)
-      expect(polls).toHaveLength(2)
+      expect(polls).toHaveLength(1)
       expectNoSecret(err)
     })
   }
@@ -310,7 +317,7 @@ describe('polling the token endpoint', () => {
   })
 
   it('CIBA polls the same way with auth_req_id', async () => {
-    scriptTokenEndpoint(pending, slowDown, tokens)
+    scriptTokenEndpoint(pending, tokens)
     const started = Date.now()
     const result = await pollBackchannelAuthenticationGrant(config, {
       auth_req_id: 'req-1',
@@ -318,11 +325,73 @@ describe('polling the token endpoint', () => {
       interval: 0.02,
     })
     expect(result.access_token).toBe('at-polled')
-    expect(polls).toHaveLength(3)
+    expect(polls).toHaveLength(2)
     expect(polls[0]!.body.get('grant_type')).toBe('urn:openid:params:grant-type:ciba')
     expect(polls[0]!.body.get('auth_req_id')).toBe('req-1')
-    expect(Date.now() - started).toBeGreaterThanOrEqual(4900)
-  }, 20_000)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1980)
+  })
+})
+
+describe('a server cannot make polling spin (D25, D16)', () => {
+  /** Polls for 2.5 s against a server that always answers authorization_pending. */
+  async function pollFor2500ms(poll: (signal: AbortSignal) => Promise<unknown>) {
+    scriptTokenEndpoint(pending)
+    const started = Date.now()
+    const err = await rejection(poll(AbortSignal.timeout(2500)))
+    expect(err).toBeInstanceOf(ClientError)
+    expect(err.code).toBe('OAUTH_TIMEOUT')
+    expect(polls.length).toBeGreaterThanOrEqual(1)
+    expect(polls.length).toBeLessThanOrEqual(3)
+    // The first poll waits too, and every later one is at least ~1 s after the one before.
+    expect(polls[0]!.at - started).toBeGreaterThanOrEqual(990)
+    for (let i = 1; i < polls.length; i++) expect(gap(i)).toBeGreaterThanOrEqual(990)
+  }
+
+  it('interval 1e-9 from the device authorization response: at most 3 polls in 2.5 s, ~1 s apart', async () => {
+    server.script((_req, res) =>
+      json(res, 200, {
+        device_code: 'dc-spin',
+        user_code: 'SPIN',
+        verification_uri: 'https://as.example/device',
+        expires_in: 600,
+        interval: 1e-9,
+      }),
+    )
+    const response = await initiateDeviceAuthorization(config, {})
+    expect(response.interval).toBe(1e-9)
+    await pollFor2500ms((signal) => pollDeviceAuthorizationGrant(config, response, undefined, { signal }))
+    expect(polls[0]!.body.get('device_code')).toBe('dc-spin')
+  })
+
+  it('interval 1e-9 from the backchannel authentication response: the same for CIBA', async () => {
+    server.script((_req, res) => json(res, 200, { auth_req_id: 'req-spin', expires_in: 600, interval: 1e-9 }))
+    const response = await initiateBackchannelAuthentication(config, { login_hint: 'alice' })
+    await pollFor2500ms((signal) =>
+      pollBackchannelAuthenticationGrant(config, response, undefined, { signal }),
+    )
+  })
+
+  it('interval 0 is accepted (as openid-client does) and raised to the 1 s minimum', async () => {
+    await pollFor2500ms((signal) =>
+      pollDeviceAuthorizationGrant(config, pendingDevice({ interval: 0 }), undefined, { signal }),
+    )
+  })
+
+  it('interval 0 without a signal polls under expires_in and returns the tokens', async () => {
+    scriptTokenEndpoint(pending, tokens)
+    const result = await pollDeviceAuthorizationGrant(config, pendingDevice({ interval: 0, expires_in: 10 }))
+    expect(result.access_token).toBe('at-polled')
+    expect(polls).toHaveLength(2)
+    expect(gap(1)).toBeGreaterThanOrEqual(990)
+  })
+
+  it('a nonce retry waits the minimum too', async () => {
+    const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
+    scriptTokenEndpoint((res) => json(res, 400, { error: 'use_dpop_nonce' }, { 'dpop-nonce': 'n-1' }), tokens)
+    await pollDeviceAuthorizationGrant(config, pendingDevice({ interval: 0 }), undefined, { DPoP })
+    expect(polls).toHaveLength(2)
+    expect(gap(1)).toBeGreaterThanOrEqual(990)
+  })
 })
 
 describe('initiation responses', () => {
@@ -513,8 +582,28 @@ describe('argument errors come before any request', () => {
       'ERR_INVALID_ARG_TYPE',
     ],
     [
-      'polling with a zero interval',
-      () => pollDeviceAuthorizationGrant(config, pendingDevice({ interval: 0 })),
+      'polling with a negative interval',
+      () => pollDeviceAuthorizationGrant(config, pendingDevice({ interval: -1 })),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'polling with a NaN interval',
+      () => pollDeviceAuthorizationGrant(config, pendingDevice({ interval: NaN })),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'polling with an Infinity interval',
+      () => pollDeviceAuthorizationGrant(config, pendingDevice({ interval: Infinity })),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'polling with a string interval',
+      () => pollDeviceAuthorizationGrant(config, pendingDevice({ interval: '5' as never })),
+      'ERR_INVALID_ARG_VALUE',
+    ],
+    [
+      'CIBA polling with a negative interval',
+      () => pollBackchannelAuthenticationGrant(config, { auth_req_id: 'r', expires_in: 10, interval: -0.5 }),
       'ERR_INVALID_ARG_VALUE',
     ],
     [

@@ -137,7 +137,7 @@ describe('device authorization grant (RFC 8628)', () => {
     expect(response.expires_in).toBeGreaterThan(0)
 
     const since = server.requests.length
-    // The server sends no interval (5 s by default); a fraction keeps the test short.
+    // The server sends no interval (5 s by default); a fraction keeps the test short (1 s: the D25 minimum).
     const polling = pollDeviceAuthorizationGrant(config, { ...response, interval: 0.05 })
     await tokenRequestsReach(1, since)
     await server.approveDeviceFlow(response.user_code, 'alice')
