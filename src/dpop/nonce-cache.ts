@@ -10,12 +10,16 @@ export const NONCE_CACHE_SIZE = 100
 /** Longest nonce accepted. RFC 9449 sets no limit; a server-chosen string copied into every proof needs one. */
 export const MAX_NONCE_LENGTH = 1024
 
-/** RFC 9449 §8.1: `nonce = 1*NQCHAR`, NQCHAR = %x21 / %x23-5B / %x5D-7E (printable ASCII minus `"` and `\`). */
-const NQCHARS = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+/**
+ * DECISIONS D13: no C0 control character and no DEL. RFC 9449 §8.1 asks servers for NQCHARs only, but
+ * openid-client echoes whatever the header holds (`use this` included) and the nonce travels as a JSON string
+ * inside a signed proof, so any other character is harmless.
+ */
+const NO_CONTROLS = /^[^\x00-\x1F\x7F]+$/
 
-/** Whether a `DPoP-Nonce` header value is a nonce we are willing to echo back. */
+/** Whether a `DPoP-Nonce` header value is a nonce we are willing to echo back: non-empty, capped, no controls. */
 export function isValidNonce(value: string | null | undefined): value is string {
-  return typeof value === 'string' && value.length <= MAX_NONCE_LENGTH && NQCHARS.test(value)
+  return typeof value === 'string' && value.length <= MAX_NONCE_LENGTH && NO_CONTROLS.test(value)
 }
 
 export class NonceCache {
