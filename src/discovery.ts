@@ -12,6 +12,8 @@ import { send, timeoutSignal, type Transport } from './http/send.js'
 import { expectStatus } from './http/status.js'
 import { argError } from './internal/assert.js'
 import { ope, toPublicError } from './internal/errors.js'
+import { checkHeaderValue } from './internal/header.js'
+import { clientSecrets, registerResponseSecrets } from './internal/redact.js'
 import { USER_AGENT } from './internal/version.js'
 import { clockSkew, clockTolerance, customFetch } from './symbols.js'
 import { clockSkewOf, clockToleranceOf } from './internal/time.js'
@@ -97,6 +99,8 @@ export async function dynamicClientRegistration(
     if (token !== undefined && typeof token !== 'string') {
       throw argError('"options.initialAccessToken" must be a string')
     }
+    // Checked before it is put in a header, whose own error would quote it (D26).
+    if (token) checkHeaderValue(token, '"options.initialAccessToken"')
     const DPoP = checkDPoP(options?.DPoP)
     const discovered = await discover(server, options)
     // DECISIONS D23: the same reading as every other clock reader.
@@ -120,6 +124,8 @@ export async function dynamicClientRegistration(
       if (token) headers.set('authorization', `${headers.has('dpop') ? 'DPoP' : 'Bearer'} ${token}`)
       const transport = { fetch: discovered.transport.fetch, signal: requestSignal(options) }
       const response = await send(transport, { url, method: 'POST', headers, body })
+      // A secret the caller submitted, or set up for the new client, is redacted from any echo of it (D27).
+      registerResponseSecrets(response, clientSecrets(metadata, clientAuthentication))
       DPoP?.cacheNonce(response, url)
       return checkRegistration(await readJsonObject(await expectStatus(response, 201)))
     })

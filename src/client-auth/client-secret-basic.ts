@@ -1,3 +1,4 @@
+import { registerAuthSecret } from '../internal/redact.js'
 import type { ClientAuth } from '../types.js'
 import { checkSecretArgument, secretFor } from './secret.js'
 
@@ -7,10 +8,11 @@ import { checkSecretArgument, secretFor } from './secret.js'
  */
 export function ClientSecretBasic(clientSecret?: string): ClientAuth {
   checkSecretArgument(clientSecret)
-  return (_as, client, _body, headers) => {
+  // The secret stays in this closure; the WeakMap entry lets errors redact an echo of it (D27).
+  return registerAuthSecret((_as, client, _body, headers) => {
     const credentials = `${formUrlEncode(client.client_id)}:${formUrlEncode(secretFor(clientSecret, client))}`
     headers.set('authorization', `Basic ${base64(credentials)}`)
-  }
+  }, clientSecret)
 }
 
 /** application/x-www-form-urlencoded, which escapes more than encodeURIComponent does. */

@@ -11,6 +11,7 @@ import { send } from '../http/send.js'
 import { parseWWWAuthenticate } from '../http/www-authenticate.js'
 import { argError, assertString } from '../internal/assert.js'
 import { toPublicError } from '../internal/errors.js'
+import { checkHeaderValue, copyHeaders } from '../internal/header.js'
 import { USER_AGENT } from '../internal/version.js'
 import { checkDPoP } from '../token-endpoint/request.js'
 import type { Transport } from '../http/send.js'
@@ -43,10 +44,12 @@ export async function fetchProtectedResource(
   try {
     const state = stateOf(config)
     assertString(accessToken, '"accessToken"')
+    // Before it goes into `Bearer <token>`: the Headers error for a bad value would quote the token (D26).
+    checkHeaderValue(accessToken, '"accessToken"')
     if (!(url instanceof URL)) throw argError('"url" must be an instance of URL')
     assertString(method, '"method"')
     const DPoP = checkDPoP(options?.DPoP)
-    const base = new Headers(headers)
+    const base = copyHeaders(headers, '"headers"')
     if (base.has('authorization')) {
       throw argError('"headers" must not include the "authorization" header name', 'ERR_INVALID_ARG_VALUE')
     }

@@ -1,6 +1,7 @@
 import { OperationProcessingError, ope } from '../internal/errors.js'
 import { raceAbort, signalFor } from './send.js'
 import { argError } from '../internal/assert.js'
+import { registerBody } from '../internal/redact.js'
 
 /** Response bodies larger than this are refused before parsing: no token response comes near it. */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -99,6 +100,8 @@ export async function readJsonObject(response: Response): Promise<Record<string,
     throw ope('failed to parse "response" body as JSON', 'OAUTH_PARSE_ERROR', cause)
   }
   const { value } = parsed
+  // An error that carries this body (or part of it) as its cause redacts the client's secrets in it (D27).
+  if (typeof value === 'object' && value !== null) registerBody(value, response)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw ope('"response" body must be a top level object', 'OAUTH_INVALID_RESPONSE', { body: value })
   }

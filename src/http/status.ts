@@ -4,6 +4,7 @@ import { isJsonMediaType, mediaType, parseJson, readText } from './body.js'
 import { isResponse, signalFor } from './send.js'
 import { parseWWWAuthenticate } from './www-authenticate.js'
 import { argError } from '../internal/assert.js'
+import { redactCause, secretsOfResponse } from '../internal/redact.js'
 
 /**
  * Checks a response's status before its body is processed (contract §2.4 step 2), turning what the server said
@@ -29,8 +30,10 @@ export async function expectStatus(response: unknown, expected: number): Promise
     const parsed = await readErrorBody(response)
     if (parsed && typeof parsed.error === 'string' && parsed.error.length !== 0) {
       response.body?.cancel().catch(() => {})
+      // A copy without tokens and without the client's secret, should the server echo it (D27); `error` and
+      // `error_description` are read from the copy, so they are redacted too.
       throw new ResponseBodyError('server responded with an error in the response body', {
-        cause: parsed as ResponseBodyError['cause'],
+        cause: redactCause(parsed, secretsOfResponse(response)) as ResponseBodyError['cause'],
         response,
       })
     }

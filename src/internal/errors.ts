@@ -4,15 +4,17 @@ import {
   ResponseBodyError,
   WWWAuthenticateChallengeError,
 } from '../errors.js'
+import { redactCause } from './redact.js'
 
 /**
  * A protocol processing failure raised inside the pipeline. It never reaches callers as is:
- * {@link toPublicError} turns it into a {@link ClientError} with the same `code`.
+ * {@link toPublicError} turns it into a {@link ClientError} with the same `code`. Its cause is a redacted copy
+ * (DECISIONS D27): tokens and the client's secrets a response carried never ride along.
  */
 export class OperationProcessingError extends Error {
   code: string | undefined
   constructor(message: string, options?: { cause?: unknown; code?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    super(message, options?.cause === undefined ? undefined : { cause: redactCause(options.cause) })
     this.name = 'OperationProcessingError'
     this.code = options?.code
   }
@@ -21,7 +23,7 @@ export class OperationProcessingError extends Error {
 /** An operation the library (or this configuration) does not support. */
 export class UnsupportedOperationError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super(message, options?.cause === undefined ? undefined : { cause: redactCause(options.cause) })
     this.name = 'UnsupportedOperationError'
   }
 }

@@ -2,6 +2,7 @@ import { resolveEndpoint, transportOf, type AliasableEndpoint, type ConfigState 
 import { bindEndpoint } from '../client-auth/assertion.js'
 import { send } from '../http/send.js'
 import { argError } from '../internal/assert.js'
+import { clientSecrets, registerResponseSecrets } from '../internal/redact.js'
 import { USER_AGENT } from '../internal/version.js'
 import type { DPoPProofHandle, GrantParameters } from '../types.js'
 
@@ -87,6 +88,8 @@ export async function authenticatedRequest(
   headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8')
   const transport = options.signal ? { fetch: state.fetch, signal: options.signal } : transportOf(state)
   const response = await send(transport, { url, method: 'POST', headers, body })
+  // A server may echo the client's secret back; errors built from this response redact it (D27).
+  registerResponseSecrets(response, clientSecrets(state.client, state.auth))
   options.DPoP?.cacheNonce(response, url)
   return response
 }

@@ -3,6 +3,7 @@ import { readJsonObject } from '../http/body.js'
 import { expectStatus } from '../http/status.js'
 import { validateIdToken, type ValidatedIdToken } from '../id-token/validate.js'
 import { UnsupportedOperationError, ope } from '../internal/errors.js'
+import { isHeaderSafeToken } from '../internal/header.js'
 import type { TokenEndpointResponse } from '../types.js'
 
 export interface TokenResponseOptions {
@@ -32,6 +33,11 @@ export async function processTokenResponse(
     ope(`"response" body "${name}" property ${rule}`, 'OAUTH_INVALID_RESPONSE', cause)
 
   requireNonEmptyString(body, 'access_token', invalid)
+  // Stricter than openid-client (D26): RFC 6749 A.12 `1*VSCHAR`, so that the token can later be sent in an
+  // Authorization header, whose own error would quote it.
+  if (!isHeaderSafeToken(body['access_token'] as string)) {
+    throw invalid('access_token', 'must consist of visible ASCII characters')
+  }
   requireNonEmptyString(body, 'token_type', invalid)
   const tokenType = (body['token_type'] as string).toLowerCase()
   body['token_type'] = tokenType

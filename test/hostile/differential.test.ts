@@ -216,15 +216,16 @@ const CASES: Case[] = [
     }),
   },
   {
+    // In `scope`: an access_token with U+FFFD is refused by grantline (D26), see below.
     name: 'invalid UTF-8 inside a string',
     respond: (res) =>
       send(
         res,
         200,
         Buffer.concat([
-          Buffer.from('{"access_token":"a'),
+          Buffer.from('{"access_token":"at","token_type":"bearer","scope":"a'),
           Buffer.from([0xff, 0xfe]),
-          Buffer.from('","token_type":"bearer"}'),
+          Buffer.from('"}'),
         ]),
         { 'content-type': 'application/json' },
       ),
@@ -1001,6 +1002,27 @@ describe('where grantline deliberately differs', () => {
     const ours = await runGrantline(c)
     expect(theirs).toMatchObject({ name: 'ClientError', code: 'OAUTH_RESPONSE_IS_NOT_JSON' })
     expect(ours).toMatchObject({ name: 'ClientError', code: 'OAUTH_PARSE_ERROR' })
+  })
+
+  it('DECISIONS D26: an access_token a header cannot carry (invalid UTF-8 read as U+FFFD) is refused; openid-client accepts it', async () => {
+    const c: Case = {
+      name: 'd26',
+      respond: (res) =>
+        send(
+          res,
+          200,
+          Buffer.concat([
+            Buffer.from('{"access_token":"a'),
+            Buffer.from([0xff, 0xfe]),
+            Buffer.from('","token_type":"bearer"}'),
+          ]),
+          { 'content-type': 'application/json' },
+        ),
+    }
+    const theirs = await runOpenidClient(c)
+    const ours = await runGrantline(c)
+    expect(theirs).toMatchObject({ ok: true, body: { access_token: 'a\uFFFD\uFFFD' } })
+    expect(ours).toMatchObject({ ok: false, name: 'ClientError', code: 'OAUTH_INVALID_RESPONSE' })
   })
 
   it('DECISIONS D3: token_type "constructor" for token exchange is refused; openid-client accepts it', async () => {
