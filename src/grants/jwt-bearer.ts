@@ -128,22 +128,32 @@ export async function jwtBearerGrant(
     const state = stateOf(config)
     const DPoP = checkDPoP(options?.DPoP)
     const body = toSearchParams(parameters)
-    let assertion: string
     if (typeof assertionOrInput === 'string') {
       assertString(assertionOrInput, '"assertion"')
       // RFC 7523 §2.1: a single JWT, i.e. a compact JWS (or JWE): dot-separated base64url parts.
       if (!/^[\w-]+(\.[\w-]*){2}$|^[\w-]+(\.[\w-]*){4}$/.test(assertionOrInput)) {
         throw argError('"assertion" must be a compact JWT', 'ERR_INVALID_ARG_VALUE')
       }
-      assertion = assertionOrInput
-    } else if (isJsonObject(assertionOrInput)) {
-      const { privateKey, claims, ...signOptions } = assertionOrInput
-      assertion = await signJwtBearerAssertion(config, privateKey, claims, signOptions)
-    } else {
+      // The caller's assertion is sent as given, on the DPoP nonce retry too.
+      body.set('assertion', assertionOrInput)
+      return await tokenGrant(state, JWT_BEARER_GRANT, body, { DPoP })
+    }
+    if (!isJsonObject(assertionOrInput)) {
       throw argError('"assertion" must be a string or an object with a "privateKey"')
     }
-    body.set('assertion', assertion)
-    return await tokenGrant(state, JWT_BEARER_GRANT, body, { DPoP })
+    const { privateKey, claims, ...signOptions } = assertionOrInput
+    // Signed once before any request, so that a bad key or claim fails before I/O; then afresh for each
+    // further attempt: a server that records `jti` before it checks the DPoP nonce would refuse a replay.
+    let signed: Promise<string> | undefined = signJwtBearerAssertion(config, privateKey, claims, signOptions)
+    await signed
+    const build = async () => {
+      const assertion = await (signed ?? signJwtBearerAssertion(config, privateKey, claims, signOptions))
+      signed = undefined
+      const form = new URLSearchParams(body)
+      form.set('assertion', assertion)
+      return form
+    }
+    return await tokenGrant(state, JWT_BEARER_GRANT, build, { DPoP })
   } catch (err) {
     throw toPublicError(err)
   }

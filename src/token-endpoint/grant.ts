@@ -23,18 +23,24 @@ export interface TokenGrantOptions extends TokenResponseOptions {
 }
 
 /**
+ * The grant's parameters: a value sent as is on every attempt, or a builder called once per attempt, for a grant
+ * whose body must not be re-sent (a JWT bearer assertion grantline signs gets a fresh `jti` and `iat`).
+ */
+export type GrantBody = URLSearchParams | (() => Promise<URLSearchParams>)
+
+/**
  * The one token round-trip every grant funnels into: send the grant, process the response, retry once on a
  * DPoP nonce error, check the ID Token signature when asked, attach the helpers. A grant only decides `body`.
  */
 export async function tokenGrant(
   state: ConfigState,
   grantType: string,
-  parameters: URLSearchParams,
+  parameters: GrantBody,
   options: TokenGrantOptions = {},
 ): Promise<TokenEndpointResponse & TokenEndpointResponseHelpers> {
   const { DPoP } = options
   const attempt = async () => {
-    const form = new URLSearchParams(parameters)
+    const form = new URLSearchParams(typeof parameters === 'function' ? await parameters() : parameters)
     form.set('grant_type', grantType)
     const response = await authenticatedRequest(state, 'token_endpoint', form, {
       DPoP,

@@ -13,6 +13,7 @@ import {
   getDPoPHandle,
   initiateBackchannelAuthentication,
   initiateDeviceAuthorization,
+  jwtBearerGrant,
   randomDPoPKeyPair,
   refreshTokenGrant,
   tokenExchangeGrant,
@@ -410,5 +411,68 @@ describe('defect 5: tokens and secrets are redacted from causes', () => {
     expect(err.code).toBe('OAUTH_INVALID_RESPONSE')
     expect(causeBody(err)).toEqual({ auth_req_id: placeholder(authReqId), expires_in: 'later' })
     expectNotPrinted(err, authReqId)
+  })
+})
+
+describe('defect 7: a JWT bearer assertion grantline signs is signed afresh for the DPoP nonce retry', () => {
+  const decode = (jwt: string) => {
+    const [header, payload, signature] = jwt.split('.') as [string, string, string]
+    return {
+      signingInput: `${header}.${payload}`,
+      payload: JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>,
+      signature: Buffer.from(signature, 'base64url'),
+    }
+  }
+
+  it('both requests arrive, both assertions verify, and their jti differ', async () => {
+    server.script((_req, res, recorded) => {
+      if (server.requests.indexOf(recorded) === 0) {
+        json(res, 400, { error: 'use_dpop_nonce' }, { 'DPoP-Nonce': 'nonce-1' })
+      } else {
+        json(res, 200, { access_token: 'at', token_type: 'DPoP' })
+      }
+    })
+    const config = configurationFor(server)
+    const { privateKey, publicKey } = (await crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair
+    const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
+    await expect(
+      jwtBearerGrant(config, { privateKey, claims: { sub: 'service-42' } }, {}, { DPoP }),
+    ).resolves.toMatchObject({ token_type: 'dpop' })
+
+    expect(server.requests).toHaveLength(2)
+    const assertions = server.requests.map((r) => decode(new URLSearchParams(r.body).get('assertion')!))
+    for (const { signingInput, signature } of assertions) {
+      const valid = await crypto.subtle.verify(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        publicKey,
+        signature,
+        new TextEncoder().encode(signingInput),
+      )
+      expect(valid).toBe(true)
+    }
+    expect(assertions[0]!.payload['sub']).toBe('service-42')
+    expect(assertions[1]!.payload['sub']).toBe('service-42')
+    expect(assertions[1]!.payload['jti']).not.toBe(assertions[0]!.payload['jti'])
+    // The retry carries the nonce, so its proof is the fresh one too.
+    expect(server.requests[1]!.headers['dpop']).not.toBe(server.requests[0]!.headers['dpop'])
+  })
+
+  it('an assertion the caller gives is sent as given on both attempts', async () => {
+    server.script((_req, res, recorded) => {
+      if (server.requests.indexOf(recorded) === 0) {
+        json(res, 400, { error: 'use_dpop_nonce' }, { 'DPoP-Nonce': 'nonce-1' })
+      } else {
+        json(res, 200, { access_token: 'at', token_type: 'DPoP' })
+      }
+    })
+    const config = configurationFor(server)
+    const given = craftJwt({ alg: 'ES256' }, { sub: 'x', jti: 'given' })
+    const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
+    await jwtBearerGrant(config, given, {}, { DPoP })
+    expect(server.requests.map((r) => new URLSearchParams(r.body).get('assertion'))).toEqual([given, given])
   })
 })
