@@ -9,7 +9,7 @@ import { withDPoPNonceRetry } from './dpop/retry.js'
 import { ClientError } from './errors.js'
 import { readJsonObject } from './http/body.js'
 import { send, timeoutSignal, type Transport } from './http/send.js'
-import { expectStatus } from './http/status.js'
+import { expectStatus, release } from './http/status.js'
 import { argError } from './internal/assert.js'
 import { ope, toPublicError } from './internal/errors.js'
 import { checkHeaderValue } from './internal/header.js'
@@ -224,6 +224,7 @@ async function discover(server: URL, options: DiscoveryRequestOptions | undefine
   headers.set('accept', 'application/json')
   const response = await send(transport, { url, method: 'GET', headers })
   if (response.status !== 200) {
+    release(response)
     throw ope(
       `"response" is not a conform Authorization Server Metadata response (unexpected HTTP status code ${response.status})`,
       'OAUTH_RESPONSE_IS_NOT_CONFORM',

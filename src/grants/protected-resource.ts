@@ -5,9 +5,10 @@ import {
   type Configuration,
   type ConfigState,
 } from '../configuration.js'
-import { withDPoPNonceRetry } from '../dpop/retry.js'
+import { isDPoPNonceError, withDPoPNonceRetry } from '../dpop/retry.js'
 import { WWWAuthenticateChallengeError } from '../errors.js'
 import { send } from '../http/send.js'
+import { release } from '../http/status.js'
 import { parseWWWAuthenticate } from '../http/www-authenticate.js'
 import { argError, assertString } from '../internal/assert.js'
 import { toPublicError } from '../internal/errors.js'
@@ -56,7 +57,9 @@ export async function fetchProtectedResource(
     if (USER_AGENT && !base.has('user-agent')) base.set('user-agent', USER_AGENT)
     checkProtocol(url, state.tlsOnly)
 
+    let attempts = 0
     return await withDPoPNonceRetry(DPoP, async () => {
+      attempts++
       const request = new Headers(base)
       if (DPoP) await DPoP.addProof(url, request, method.toUpperCase(), accessToken)
       request.set('authorization', `${DPoP ? 'DPoP' : 'Bearer'} ${accessToken}`)
@@ -64,10 +67,13 @@ export async function fetchProtectedResource(
       DPoP?.cacheNonce(response, url)
       const challenges = parseWWWAuthenticate(response.headers.get('www-authenticate'))
       if (challenges) {
-        throw new WWWAuthenticateChallengeError(
+        const err = new WWWAuthenticateChallengeError(
           'server responded with a challenge in the WWW-Authenticate HTTP Header',
           { cause: challenges, response },
         )
+        // The first nonce challenge is answered by a retry and never reaches the caller: release its body now.
+        if (DPoP && attempts === 1 && isDPoPNonceError(err)) release(response)
+        throw err
       }
       return response
     })

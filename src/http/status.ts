@@ -25,11 +25,12 @@ export async function expectStatus(response: unknown, expected: number): Promise
   if (response.status >= 400 && response.status < 500) {
     if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
     if (!isJsonMediaType(mediaType(response))) {
+      release(response)
       throw ope('"response" content-type must be application/json', 'OAUTH_RESPONSE_IS_NOT_JSON', response)
     }
     const parsed = await readErrorBody(response)
     if (parsed && typeof parsed.error === 'string' && parsed.error.length !== 0) {
-      response.body?.cancel().catch(() => {})
+      release(response)
       // A copy without tokens and without the client's secret, should the server echo it (D27); `error` and
       // `error_description` are read from the copy, so they are redacted too.
       throw new ResponseBodyError('server responded with an error in the response body', {
@@ -39,11 +40,20 @@ export async function expectStatus(response: unknown, expected: number): Promise
     }
   }
 
+  release(response)
   throw ope(
     `"response" is not a conform response (unexpected HTTP status code ${response.status})`,
     'OAUTH_RESPONSE_IS_NOT_CONFORM',
     response,
   )
+}
+
+/**
+ * Cancels a body the pipeline will not read, so that the connection is released now rather than at the deadline
+ * or on garbage collection. The Response still shows status and headers (docs/decisions.md).
+ */
+export function release(response: Response): void {
+  if (response.body !== null && !response.bodyUsed) response.body.cancel().catch(() => {})
 }
 
 /** Reads a clone, so that a body which is not an OAuth error stays readable for the caller. */

@@ -1,6 +1,7 @@
 import { resolveEndpoint, transportOf, type ConfigState } from '../configuration.js'
 import { readJsonObject } from '../http/body.js'
 import { send } from '../http/send.js'
+import { release } from '../http/status.js'
 import { UnsupportedOperationError, ope } from '../internal/errors.js'
 import { USER_AGENT } from '../internal/version.js'
 import type { JsonObject, JWK, JWKS } from '../types.js'
@@ -84,6 +85,7 @@ async function fetchJwks(state: ConfigState): Promise<JWKS> {
   headers.set('accept', 'application/json, application/jwk-set+json')
   const response = await send(transportOf(state), { url, method: 'GET', headers })
   if (response.status !== 200) {
+    release(response)
     throw ope(
       `"response" is not a conform JSON Web Key Set response (unexpected HTTP status code ${response.status})`,
       'OAUTH_RESPONSE_IS_NOT_CONFORM',
