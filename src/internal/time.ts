@@ -50,28 +50,52 @@ export const MAX_TIMER_MS = 2 ** 31 - 1
 /** Beyond this many ms (~285,000 years) a deadline is never reached: the signal never aborts. */
 const NEVER_MS = Number.MAX_SAFE_INTEGER
 
+/** The controller of each long deadline's signal, alive exactly as long as the signal is (an ephemeron). */
+const controllers = new WeakMap<AbortSignal, AbortController>()
+/** Clears the pending timer of a long deadline whose signal nobody holds any more. */
+const pendingTimers =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<{ timer?: ReturnType<typeof setTimeout> }>((held) => clearTimeout(held.timer))
+    : undefined
+
 /**
  * DECISIONS D24: a signal that aborts with a `TimeoutError` `ms` milliseconds from now, never earlier (0 or less:
  * on the next turn). A deadline one timer can hold is one `AbortSignal.timeout`; a longer one is a chain of
- * timers, each armed for at most {@link MAX_TIMER_MS} of what remains and each unref'd where the platform allows
- * it, so that a pending deadline never keeps the process alive. A deadline beyond {@link NEVER_MS} never aborts.
+ * timers, each armed for at most {@link MAX_TIMER_MS} of what remains. Like `AbortSignal.timeout` on Node, the
+ * chain neither keeps the process alive (each timer is unref'd where the platform allows it) nor the signal:
+ * the timers hold it weakly, and once nobody else does, the pending timer is cleared. A deadline beyond
+ * {@link NEVER_MS} never aborts.
  */
 export function deadlineSignal(ms: number): AbortSignal {
   // Timers take whole milliseconds; rounding up keeps the deadline from firing early.
   const whole = ms > 0 ? Math.ceil(ms) : 0
   if (whole <= MAX_TIMER_MS) return AbortSignal.timeout(whole)
+  if (!(whole <= NEVER_MS)) return new AbortController().signal
+  return chainedDeadline(whole)
+}
+
+function chainedDeadline(whole: number): AbortSignal {
   const controller = new AbortController()
-  if (!(whole <= NEVER_MS)) return controller.signal
+  controllers.set(controller.signal, controller)
+  // The timers' closures reach the signal only through this weak reference.
+  const ref = new WeakRef(controller.signal)
+  const held: { timer?: ReturnType<typeof setTimeout> } = {}
+  pendingTimers?.register(controller.signal, held)
   let remaining = whole
   const arm = () => {
     // A timer never fires before its delay has passed, so the delays add up to at least `whole`.
     const slice = Math.min(remaining, MAX_TIMER_MS)
     remaining -= slice
-    const timer = setTimeout(() => {
+    held.timer = setTimeout(() => {
+      const signal = ref.deref()
+      if (signal === undefined) return
       if (remaining > 0) arm()
-      else controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
+      else
+        controllers
+          .get(signal)
+          ?.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))
     }, slice)
-    ;(timer as { unref?: () => unknown }).unref?.()
+    ;(held.timer as { unref?: () => unknown }).unref?.()
   }
   arm()
   return controller.signal
