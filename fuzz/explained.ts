@@ -45,6 +45,17 @@ function documentsIn(c: unknown): Array<Record<string, unknown>> {
   return out
 }
 
+/** The content-types of every answer in the case (a JWT introspection case names its one directly). */
+function contentTypesIn(c: unknown): Array<{ status: number | undefined; type: string | undefined }> {
+  const out: Array<{ status: number | undefined; type: string | undefined }> = specsIn(c).map((s) => ({
+    status: s.status,
+    type: s.headers['content-type'],
+  }))
+  const direct = c as { contentType?: string; status?: number }
+  if (typeof direct.contentType === 'string') out.push({ status: direct.status, type: direct.contentType })
+  return out
+}
+
 const isError = (o: Outcome, code?: string): o is Extract<Outcome, { kind: 'error' }> =>
   o.kind === 'error' && (code === undefined || o.code === code)
 
@@ -89,9 +100,10 @@ export const CLASSIFIERS: Classifier[] = [
   {
     decision: 'D2',
     name: 'an error body with a JSON media type other than exactly application/json is still an OAuth error',
-    explains: (_t, c, ours) =>
-      isError(ours) &&
-      ours.name === 'ResponseBodyError' &&
+    explains: (_t, c, ours, theirs) =>
+      ((isError(ours) && ours.name === 'ResponseBodyError') ||
+        // read as JSON, the body held no OAuth error: a status error, where openid-client did not read it at all
+        (isError(ours, 'OAUTH_RESPONSE_IS_NOT_CONFORM') && isError(theirs, 'OAUTH_RESPONSE_IS_NOT_JSON'))) &&
       specsIn(c).some((s) => s.status >= 400 && isD2MediaType(s.headers['content-type'])),
   },
   {
@@ -100,7 +112,7 @@ export const CLASSIFIERS: Classifier[] = [
     explains: (_t, c, ours, theirs) =>
       isError(ours, 'OAUTH_PARSE_ERROR') &&
       isError(theirs, 'OAUTH_RESPONSE_IS_NOT_JSON') &&
-      specsIn(c).some((s) => isD2MediaType(s.headers['content-type'])),
+      contentTypesIn(c).some(({ type }) => isD2MediaType(type)),
   },
   {
     decision: 'D3',

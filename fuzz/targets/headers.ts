@@ -133,10 +133,11 @@ export const dpopNonceTarget: Target<string> = {
   run: async (_api, value) => isValidNonce(value),
   validate: (value, accepted) => {
     if (typeof accepted !== 'boolean') return 'not a boolean'
-    const expected = value.length >= 1 && value.length <= 1024 && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(value)
+    // DECISIONS D13: 1 to 1024 characters, no C0 control character and no DEL
+    const expected = value.length >= 1 && value.length <= 1024 && !/[\x00-\x1f\x7f]/.test(value)
     return accepted === expected
       ? undefined
-      : `accepted=${String(accepted)} for a nonce that is ${expected ? '' : 'not '}NQCHAR`
+      : `accepted=${String(accepted)} for a nonce D13 ${expected ? 'accepts' : 'refuses'}`
   },
 }
 
@@ -215,6 +216,7 @@ export const dpopPipelineTarget: Target<DPoPCase> = {
     if (problem) return problem
     const retried = sent[1]
     if (retried !== undefined && (typeof retried !== 'string' || !isValidNonce(retried))) {
+      // the proof of the retry carries a nonce D13 says is never echoed
       return `the retry's proof carries nonce ${JSON.stringify(retried)}`
     }
     return undefined

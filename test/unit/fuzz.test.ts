@@ -1,27 +1,11 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  ClientError,
-  Configuration,
-  ResponseBodyError,
-  WWWAuthenticateChallengeError,
-  allowInsecureRequests,
-  customFetch,
-  genericGrantRequest,
-} from '../../src/index.js'
-import type { ClientErrorCode } from '../../src/index.js'
 import { parseWWWAuthenticate } from '../../src/http/www-authenticate.js'
-import {
-  CLIENT_ID,
-  ISSUER,
-  TOKEN_EXCHANGE,
-  anyHeader,
-  caseArb,
-  responseFor,
-  type FuzzCase,
-} from './token-response-arbitraries.js'
+import { runTarget } from '../../fuzz/runner.js'
+import { TARGETS } from '../../fuzz/targets/index.js'
+import { anyHeader } from './token-response-arbitraries.js'
 
-// Property tests (issue 6 item 2). Sizes are chosen so that the file stays well under 20 s on this machine.
+// Property tests (issue 6 item 2, issue 9). Sizes are chosen so that the file stays well under 20 s on this machine.
 
 const TOKEN_CHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -130,141 +114,87 @@ describe('parseWWWAuthenticate never throws and returns well-formed challenges',
   })
 })
 
-// --- the token response pipeline, fed through the official customFetch extension point ---
+// --- every fuzz target of `npm run fuzz` (fuzz/), a fast slice ---
 
-const CODES: ReadonlySet<ClientErrorCode> = new Set<ClientErrorCode>([
-  'OAUTH_HTTP_REQUEST_FORBIDDEN',
-  'OAUTH_REQUEST_PROTOCOL_FORBIDDEN',
-  'OAUTH_RESPONSE_IS_NOT_CONFORM',
-  'OAUTH_RESPONSE_IS_NOT_JSON',
-  'OAUTH_PARSE_ERROR',
-  'OAUTH_INVALID_RESPONSE',
-  'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
-  'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
-  'OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
-  'OAUTH_KEY_SELECTION_FAILED',
-  'OAUTH_MISSING_SERVER_METADATA',
-  'OAUTH_INVALID_SERVER_METADATA',
-  'OAUTH_JWT_USERINFO_EXPECTED',
-  'OAUTH_UNSUPPORTED_OPERATION',
-  'OAUTH_TIMEOUT',
-  'OAUTH_ABORT',
-  'OAUTH_DECRYPTION_FAILED',
-])
-function configurationReturning(response: () => Response, timeout?: number): Configuration {
-  const config = new Configuration(
-    {
-      issuer: ISSUER,
-      token_endpoint: `${ISSUER}/token`,
-      id_token_signing_alg_values_supported: ['none', 'RS256'],
-    },
-    CLIENT_ID,
-    's3cr3t-VALUE-never-leak',
-  )
-  allowInsecureRequests(config)
-  config[customFetch] = async () => response()
-  if (timeout !== undefined) config.timeout = timeout
-  return config
-}
+/**
+ * The same targets, generators and rules as `npm run fuzz` (which runs 100 000+ cases and, with --differential,
+ * openid-client beside), a few hundred cases each, with a fixed seed so that a failure replays with
+ * `npm run fuzz -- --seed 20261201 --target <name> --case <n>`.
+ */
+const SLICE_SEED = 20261201
 
-const HANG = Symbol('hang')
-async function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof HANG> {
-  let timer: NodeJS.Timeout | undefined
-  const deadline = new Promise<typeof HANG>((resolve) => {
-    timer = setTimeout(() => resolve(HANG), ms)
-  })
-  try {
-    return await Promise.race([promise, deadline])
-  } finally {
-    clearTimeout(timer)
-  }
-}
+/**
+ * Defects in src/ the fuzzer found and issue 9's report describes, open at the time of writing. A finding that
+ * matches one of these is tolerated here (npm run fuzz still reports it and fails); anything else fails the test.
+ * Remove an entry once its defect is fixed.
+ */
+const KNOWN: Array<{ target: RegExp; what: string; detail: RegExp; why: string }> = [
+  {
+    target: /^(discovery|dynamic registration)$/,
+    what: 'untyped error',
+    detail: /^TypeError ERR_INVALID_URL: Invalid URL/,
+    why: 'a metadata `issuer` that is not a URL escapes as the raw TypeError of `new URL` (src/discovery.ts)',
+  },
+  {
+    target: /^(discovery|dynamic registration)$/,
+    what: 'argument error',
+    detail: /"(server|metadata)" must contain only JSON-compatible values/,
+    why: 'a 100 000-deep JSON document from the server is blamed on the caller as ERR_INVALID_ARG_VALUE',
+  },
+  {
+    target: /./,
+    what: 'unprintable error',
+    detail: /JSON\.stringify\((err|cause)\) <threw RangeError>/,
+    why: 'an error whose cause holds a 100 000-deep body throws when JSON-serialised',
+  },
+  {
+    target: /^introspection \(JSON\)$/,
+    what: 'secret leak',
+    detail: /OAUTH_INVALID_RESPONSE in inspect\(err\)/,
+    why: 'a JSON body under the JWT introspection content-type: "Invalid JWT" keeps the whole body as cause.jwt',
+  },
+  {
+    target: /^Retry-After \(parser\)$/,
+    what: 'invalid result',
+    detail: /^a delay of (Infinity|\d{17,}) seconds$/,
+    why: 'parseRetryAfter returns Infinity or an unsafe integer for 17+ digit delay-seconds',
+  },
+]
 
-/** How often each outcome was seen, so that a generator that drifted into one corner gets noticed. */
-const seen = new Map<string, number>()
-const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1)
-
-function expectTypedError(err: unknown) {
-  count(err instanceof Error ? `${err.name}:${(err as { code?: string }).code}` : 'other')
-  if (err instanceof ClientError) {
-    expect(CODES.has(err.code as ClientErrorCode), `unexpected ClientError ${err.code}: ${err.message}`).toBe(
-      true,
-    )
-  } else if (err instanceof ResponseBodyError) {
-    expect(err.status).toBeGreaterThanOrEqual(400)
-    expect(err.status).toBeLessThan(500)
-    expect(typeof err.error).toBe('string')
-    expect(err.error.length).toBeGreaterThan(0)
-  } else if (err instanceof WWWAuthenticateChallengeError) {
-    expect(err.status).not.toBe(200)
-    expect(err.cause.length).toBeGreaterThan(0)
-  } else if (err instanceof TypeError && typeof (err as { code?: unknown }).code === 'string') {
-    expect((err as { code?: string }).code).toMatch(/^ERR_INVALID_ARG_(TYPE|VALUE)$/)
-  } else {
-    throw new Error(`not a typed error: ${String(err)}`, { cause: err })
-  }
-  const texts = [String(err), JSON.stringify(err) ?? '']
-  for (const text of texts) expect(text).not.toContain('s3cr3t-VALUE-never-leak')
-}
-
-describe('the token response pipeline ends in a valid response or a typed error', () => {
-  it('for thousands of generated (status, headers, body)', async () => {
-    await fc.assert(
-      fc.asyncProperty(caseArb, async (c) => {
-        const fuzzCase: FuzzCase = c
-        const endless =
-          typeof fuzzCase.body === 'object' && 'stream' in fuzzCase.body && fuzzCase.body.stream === 'endless'
-        const config = configurationReturning(() => responseFor(fuzzCase), endless ? 0.05 : undefined)
-        const settled = await withDeadline(
-          genericGrantRequest(config, fuzzCase.grantType, {}).then(
-            (value) => ({ value }),
-            (error: unknown) => ({ error }),
-          ),
-          2000,
+describe('every parser and response processor ends in a valid result or a typed error (fuzz slice)', () => {
+  for (const target of TARGETS) {
+    const runs = target.differential ? 200 : 500
+    it(`${target.name}: ${runs} cases`, async () => {
+      const stats = await runTarget(target, {
+        seed: SLICE_SEED + TARGETS.indexOf(target),
+        runs,
+        differential: false,
+        concurrency: 8,
+        keep: runs, // every finding, so that each one is checked against KNOWN
+      })
+      const unknown = stats.findings
+        .filter(
+          (f) =>
+            !KNOWN.some((k) => k.target.test(target.name) && k.what === f.what && k.detail.test(f.detail)),
         )
-        expect(settled, 'the pipeline hung').not.toBe(HANG)
-        if (settled === HANG) return
-        if ('error' in settled) {
-          expectTypedError(settled.error)
-          return
-        }
-        const result = settled.value
-        count('success')
-        expect(fuzzCase.status).toBe(200)
-        expect(typeof result.access_token).toBe('string')
-        expect(result.access_token.length).toBeGreaterThan(0)
-        expect(typeof result.token_type).toBe('string')
-        expect(result.token_type).toBe(result.token_type.toLowerCase())
-        const allowed = fuzzCase.grantType === TOKEN_EXCHANGE ? ['bearer', 'dpop', 'n_a'] : ['bearer', 'dpop']
-        expect(allowed).toContain(result.token_type)
-        if (result.expires_in !== undefined) {
-          expect(Number.isFinite(result.expires_in)).toBe(true)
-          expect(result.expires_in).toBeGreaterThanOrEqual(0)
-        }
-        if (result.scope !== undefined) expect(typeof result.scope).toBe('string')
-        if (result.refresh_token !== undefined) expect(result.refresh_token).not.toBe('')
-        expect(Object.getPrototypeOf(result)).toBe(Object.prototype)
-        expect(Object.keys(result)).not.toContain('claims')
-        if (result.id_token !== undefined) expect(result.claims()?.aud).toBeDefined()
-        else expect(result.claims()).toBeUndefined()
-      }),
-      { numRuns: 4000 },
-    )
-    expect(({} as Record<string, unknown>)['x']).toBeUndefined()
-    for (const outcome of [
-      'success',
-      'ResponseBodyError:OAUTH_RESPONSE_BODY_ERROR',
-      'WWWAuthenticateChallengeError:OAUTH_WWW_AUTHENTICATE_CHALLENGE',
-      'ClientError:OAUTH_RESPONSE_IS_NOT_CONFORM',
-      'ClientError:OAUTH_RESPONSE_IS_NOT_JSON',
-      'ClientError:OAUTH_PARSE_ERROR',
-      'ClientError:OAUTH_INVALID_RESPONSE',
-      'ClientError:OAUTH_UNSUPPORTED_OPERATION',
-      'ClientError:OAUTH_JWT_CLAIM_COMPARISON_FAILED',
-      'ClientError:OAUTH_JWT_TIMESTAMP_CHECK_FAILED',
-      'ClientError:OAUTH_TIMEOUT',
-    ]) {
-      expect(seen.get(outcome) ?? 0, `never saw ${outcome}: ${JSON.stringify([...seen])}`).toBeGreaterThan(0)
-    }
-  })
+        .map((f) => `${f.what} (case ${f.index}): ${f.detail}\n  ${String(f.case).slice(0, 600)}`)
+      expect(
+        unknown,
+        `replay: npm run fuzz -- --seed ${SLICE_SEED + TARGETS.indexOf(target)} --target "${target.name}" --case N`,
+      ).toEqual([])
+      // every rule-breaking outcome produces a finding: nothing is counted without being checked above
+      const rulesBroken =
+        stats.invalidResults +
+        stats.argumentErrors +
+        stats.untyped +
+        stats.hangs +
+        stats.leaks +
+        stats.unprintable
+      expect(stats.findings.length).toBe(rulesBroken)
+      expect(stats.cases).toBe(runs)
+      // the generators reach past the first checks: some cases pass, and (but for the pure parsers) some fail
+      expect(stats.valid, 'no valid result at all: the generator drifted').toBeGreaterThan(0)
+      if (target.differential) expect(stats.typed.size, 'no typed error at all').toBeGreaterThan(0)
+    })
+  }
 })
