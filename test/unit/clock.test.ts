@@ -136,15 +136,24 @@ describe('the exp / nbf boundaries (as oauth4webapi: exp <= now - tolerance and 
     vi.setSystemTime(T * 1000 + 500)
   })
 
-  const cases: Array<[string, Record<symbol, unknown>, number]> = [
-    ['the defaults', {}, T],
-    ['clockTolerance 10', { [clockTolerance]: 10 }, T],
-    ['clockTolerance 0', { [clockTolerance]: 0 }, T],
-    ['clockSkew 5', { [clockSkew]: 5 }, T + 5],
-    ['clockSkew -7 and clockTolerance 3', { [clockSkew]: -7, [clockTolerance]: 3 }, T - 7],
+  /** [name, client metadata, the client's now, the tolerance that applies] */
+  const cases: Array<[string, Record<symbol, unknown>, number, number]> = [
+    ['the defaults', {}, T, 30],
+    ['clockTolerance 10', { [clockTolerance]: 10 }, T, 10],
+    ['clockTolerance 0', { [clockTolerance]: 0 }, T, 0],
+    ['clockSkew 5', { [clockSkew]: 5 }, T + 5, 30],
+    ['clockSkew -7 and clockTolerance 3', { [clockSkew]: -7, [clockTolerance]: 3 }, T - 7, 3],
+    // Bad values fall back to exactly the defaults, not to something near them.
+    ['clockTolerance NaN (so 30)', { [clockTolerance]: NaN }, T, 30],
+    ['clockTolerance -5 (so 30)', { [clockTolerance]: -5 }, T, 30],
+    [
+      "clockSkew '30' and clockTolerance Infinity (so 0 and 30)",
+      { [clockSkew]: '30', [clockTolerance]: Infinity },
+      T,
+      30,
+    ],
   ]
-  for (const [name, metadata, now] of cases) {
-    const tolerance = typeof metadata[clockTolerance] === 'number' ? (metadata[clockTolerance] as number) : 30
+  for (const [name, metadata, now, tolerance] of cases) {
     it(`${name}: exp = now - tolerance is refused, one second later is accepted`, async () => {
       const config = configWith(metadata)
       const iat = T - 3600
