@@ -150,19 +150,23 @@ function bodyStream(
   cleanup: () => void,
 ): ReadableStream<Uint8Array> {
   res.pause()
+  // Once the reader cancels (the pipeline releases a body it does not read), the controller is closed: events
+  // the socket still emits must not touch it.
+  let cancelled = false
   return new ReadableStream<Uint8Array>({
     start(controller) {
       res.on('data', (chunk: Buffer) => {
+        if (cancelled) return
         controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
         if ((controller.desiredSize ?? 0) <= 0) res.pause()
       })
       res.once('end', () => {
         cleanup()
-        controller.close()
+        if (!cancelled) controller.close()
       })
       res.once('error', (err) => {
         cleanup()
-        controller.error(signal?.aborted ? signal.reason : err)
+        if (!cancelled) controller.error(signal?.aborted ? signal.reason : err)
       })
       // An abort after the headers arrived must still end a body that trickles in.
       res.once('close', () => {
@@ -180,6 +184,7 @@ function bodyStream(
       res.resume()
     },
     cancel() {
+      cancelled = true
       cleanup()
       res.destroy()
     },

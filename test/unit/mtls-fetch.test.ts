@@ -154,6 +154,29 @@ describe('mtlsFetch', () => {
     expect(seen.length).toBe(count + 1)
   })
 
+  it('lets a caller cancel a body, read or not, without an error escaping from the socket events', async () => {
+    const escaped: unknown[] = []
+    const onError = (err: unknown) => escaped.push(err)
+    process.on('uncaughtException', onError)
+    try {
+      for (let i = 0; i < 20; i++) {
+        const unread = await get('/ok')
+        await unread.body!.cancel()
+        const partly = await get('/ok')
+        const reader = partly.body!.getReader()
+        await reader.read()
+        await reader.cancel()
+      }
+      // Give the sockets' late 'data' / 'end' events their turn.
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    } finally {
+      process.off('uncaughtException', onError)
+    }
+    expect(escaped).toEqual([])
+    const after = await get('/ok')
+    await expect(after.json()).resolves.toEqual({ ok: true })
+  })
+
   it('gives a null body for 204', async () => {
     const response = await get('/empty')
     expect(response.status).toBe(204)
