@@ -95,7 +95,7 @@ function printTarget(stats: TargetStats, differential: boolean) {
   console.log(
     `\n${stats.target}: ${stats.cases} cases in ${(stats.ms / 1000).toFixed(1)} s — ${stats.valid} valid, ${typedCount} typed errors, ` +
       `${stats.invalidResults} invalid results, ${stats.argumentErrors} argument errors, ${stats.untyped} untyped, ` +
-      `${stats.hangs} hangs, ${stats.leaks} leaks, ${stats.unprintable} unprintable`,
+      `${stats.hangs} hangs${stats.slow ? ` (${stats.slow} slow under load, in time alone)` : ''}, ${stats.leaks} leaks, ${stats.unprintable} unprintable`,
   )
   if (typed.length > 0)
     console.log(`  typed errors: ${typed.map(([code, count]) => `${code} ${count}`).join(', ')}`)
