@@ -63,6 +63,7 @@ export async function tokenIntrospection(
       const { response: claims, jws } = await processIntrospectionJwt(
         state,
         (await readText(response)).trim(),
+        response,
       )
       if (state.nonRepudiation) await state.nonRepudiation(state, jws)
       json = claims

@@ -325,7 +325,7 @@ describe('defect 5: tokens and secrets are redacted from causes', () => {
     expectNotPrinted(err, ACCESS_TOKEN, CLIENT_SECRET)
   })
 
-  it('JWT introspection: token members of the token_introspection claim are redacted', async () => {
+  it('JWT introspection: token members and an echoed secret in the token_introspection claim are redacted', async () => {
     const now = Math.floor(Date.now() / 1000)
     server.script((_req, res) => {
       const jwt = craftJwt(
@@ -334,7 +334,12 @@ describe('defect 5: tokens and secrets are redacted from causes', () => {
           iss: server.origin,
           aud: 'client-hostile',
           iat: now,
-          token_introspection: { active: 'no', access_token: ACCESS_TOKEN, refresh_token: REFRESH_TOKEN },
+          token_introspection: {
+            active: 'no',
+            access_token: ACCESS_TOKEN,
+            refresh_token: REFRESH_TOKEN,
+            note: `secret=${CLIENT_SECRET}`,
+          },
         },
       )
       res.writeHead(200, { 'content-type': 'application/token-introspection+jwt' }).end(jwt)
@@ -349,8 +354,9 @@ describe('defect 5: tokens and secrets are redacted from causes', () => {
       active: 'no',
       access_token: placeholder(ACCESS_TOKEN),
       refresh_token: placeholder(REFRESH_TOKEN),
+      note: `secret=${placeholder(CLIENT_SECRET)}`,
     })
-    expectNotPrinted(err, ACCESS_TOKEN, REFRESH_TOKEN)
+    expectNotPrinted(err, ACCESS_TOKEN, REFRESH_TOKEN, CLIENT_SECRET)
   })
 
   it('registration: client_secret and registration_access_token are redacted, client_id kept', async () => {
