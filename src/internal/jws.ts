@@ -85,6 +85,20 @@ export function checkSigningKey(key: unknown, name: string): asserts key is Cryp
 
 const encoder = new TextEncoder()
 
+/**
+ * A runtime-specific signer (src/node/signer.ts on Node.js). It gets the WebCrypto parameters this module would
+ * use, the key and the JWS signing input (ASCII), and returns the base64url signature, or `undefined` to leave the
+ * signature to WebCrypto (a key or algorithm it cannot sign with). It never changes the header or the payload.
+ */
+export type JwsSigner = (params: SignParams, key: CryptoKey, input: string) => string | undefined
+
+let runtimeSigner: JwsSigner | undefined
+
+/** Plugs in a runtime's signer; `undefined` goes back to WebCrypto alone, the portable signer. */
+export function setSigner(signer: JwsSigner | undefined): void {
+  runtimeSigner = signer
+}
+
 /** Signs `payload` with `key` into a compact JWS; `header.alg` must already be set. */
 export async function signJws(
   header: Record<string, unknown>,
@@ -106,6 +120,8 @@ export async function signEncodedHeader(
   params: SignParams,
 ): Promise<string> {
   const input = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`
+  const fast = runtimeSigner?.(params, key, input)
+  if (fast !== undefined) return `${input}.${fast}`
   const signature = await crypto.subtle.sign(params, key, encoder.encode(input))
   return `${input}.${encodeBase64url(signature)}`
 }

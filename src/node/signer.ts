@@ -1,0 +1,129 @@
+// The node:crypto signer: DPoP proofs, client assertions (private_key_jwt, client_secret_jwt) and
+// signJwtBearerAssertion sign synchronously on the calling thread instead of WebCrypto's round trip through
+// libuv's thread pool. It plugs into the one signing boundary, src/internal/jws.ts, and changes only how the
+// signature bytes are computed: header and payload are encoded by jws.ts exactly as on the portable path.
+
+import { constants, createHmac, KeyObject, sign, type SignKeyObjectInput } from 'node:crypto'
+import { setSigner, type SignParams } from '../internal/jws.js'
+
+/** How one CryptoKey signs on node:crypto, prepared on its first signature. */
+interface Prepared {
+  /** The CryptoKey's own KeyObject: node:crypto's handle on the same key material, never copied out. */
+  key: KeyObject
+  /** The CryptoKey's WebCrypto algorithm name (`ECDSA`, `RSA-PSS`, ...). */
+  name: string
+  /** The hash bound to the key (RSA, HMAC), in node:crypto's spelling. */
+  keyHash: string | undefined
+  /** The key with its signature options: IEEE P1363 (r || s) ECDSA as JWS wants (RFC 7518 §3.4), RSA padding. */
+  options: SignKeyObjectInput
+}
+
+/**
+ * One entry per CryptoKey; `null` marks a key node:crypto cannot sign with (left to WebCrypto for good). The
+ * KeyObjects never leave this module: on Node.js, `KeyObject.from()` also accepts non-extractable keys, and a
+ * KeyObject's `export()` ignores `extractable`, so handing one out would make a non-extractable key exportable.
+ */
+const prepared = new WeakMap<CryptoKey, Prepared | null>()
+
+/** WebCrypto hash names in node:crypto's spelling. */
+const HASHES: Record<string, string> = { 'SHA-256': 'sha256', 'SHA-384': 'sha384', 'SHA-512': 'sha512' }
+
+/** WebCrypto algorithms this signer handles, with the node:crypto key type their KeyObject must have. */
+const KEY_TYPES: Record<string, string> = {
+  ECDSA: 'ec',
+  'RSA-PSS': 'rsa',
+  'RSASSA-PKCS1-v1_5': 'rsa',
+  Ed25519: 'ed25519',
+  HMAC: 'secret',
+}
+
+const OPTIONS: Record<string, Omit<SignKeyObjectInput, 'key'>> = {
+  ECDSA: { dsaEncoding: 'ieee-p1363' },
+  'RSA-PSS': { padding: constants.RSA_PKCS1_PSS_PADDING },
+  'RSASSA-PKCS1-v1_5': { padding: constants.RSA_PKCS1_PADDING },
+}
+
+function hashName(value: unknown): string | undefined {
+  const name = typeof value === 'string' ? value : (value as { name?: unknown } | undefined)?.name
+  return typeof name === 'string' ? HASHES[name.toUpperCase()] : undefined
+}
+
+function prepare(cryptoKey: CryptoKey): Prepared | null {
+  const name = cryptoKey.algorithm.name
+  const expected = KEY_TYPES[name]
+  // WebCrypto refuses a key without the "sign" usage; leaving such a key to it keeps its error.
+  if (expected === undefined || !cryptoKey.usages.includes('sign')) return null
+  let key: KeyObject
+  try {
+    key = KeyObject.from(cryptoKey)
+  } catch {
+    // Not a key of this runtime's WebCrypto, or a Node.js that refuses the conversion: WebCrypto signs.
+    return null
+  }
+  const type = key.type === 'secret' ? 'secret' : key.asymmetricKeyType
+  // RSA-PSS CryptoKeys are plain "rsa" KeyObjects on Node.js 20; accept "rsa-pss" too should that change.
+  if (type !== expected && !(expected === 'rsa' && type === 'rsa-pss')) return null
+  const keyHash = hashName((cryptoKey.algorithm as RsaHashedKeyAlgorithm).hash)
+  if ((name.startsWith('RSA') || name === 'HMAC') && keyHash === undefined) return null
+  return { key, name, keyHash, options: { key, ...OPTIONS[name] } }
+}
+
+/** The base64url signature over `input`, with the parameters WebCrypto would get; undefined if not handled. */
+function signWith(entry: Prepared, params: SignParams, input: string): string | undefined {
+  const paramsName = typeof params === 'string' ? params : params.name
+  // WebCrypto refuses parameters of another algorithm than the key's; so does this signer, by not signing.
+  if (paramsName !== entry.name) return undefined
+  const { key, keyHash, options } = entry
+  // The signing input is base64url text, so its latin1 bytes are its UTF-8 bytes.
+  if (entry.name === 'HMAC') return createHmac(keyHash!, key).update(input, 'latin1').digest('base64url')
+  const data = Buffer.from(input, 'latin1')
+  switch (entry.name) {
+    case 'Ed25519':
+      return sign(null, data, options).toString('base64url')
+    case 'ECDSA': {
+      const hash = hashName((params as EcdsaParams).hash)
+      return hash === undefined ? undefined : sign(hash, data, options).toString('base64url')
+    }
+    case 'RSA-PSS': {
+      const saltLength = (params as RsaPssParams).saltLength
+      if (typeof saltLength !== 'number') return undefined
+      return sign(keyHash!, data, { ...options, saltLength }).toString('base64url')
+    }
+    case 'RSASSA-PKCS1-v1_5':
+      return sign(keyHash!, data, options).toString('base64url')
+  }
+  return undefined
+}
+
+function nodeSigner(params: SignParams, cryptoKey: CryptoKey, input: string): string | undefined {
+  let entry = prepared.get(cryptoKey)
+  if (entry === undefined) {
+    entry = prepare(cryptoKey)
+    prepared.set(cryptoKey, entry)
+  }
+  if (entry === null) return undefined
+  try {
+    return signWith(entry, params, input)
+  } catch {
+    // node:crypto refused (parameters WebCrypto may reject too): WebCrypto signs, or throws its own error, and
+    // keeps this key from now on so a failing key costs one try.
+    prepared.set(cryptoKey, null)
+    return undefined
+  }
+}
+
+/**
+ * Makes grantline sign DPoP proofs, client assertions and JWT bearer assertions with node:crypto on this thread
+ * (ECDSA, RSA-PSS, RSASSA-PKCS1-v1_5, Ed25519, HMAC). Header and payload bytes are those of the portable signer;
+ * RS*, Ed25519 and HS* signatures are the same bytes, ES* and PS* are randomized and verify alike. Keys or
+ * algorithms node:crypto cannot sign with (ML-DSA on Node.js 20, keys of another WebCrypto implementation)
+ * keep signing on WebCrypto. Idempotent.
+ */
+export function installNodeSigner(): void {
+  setSigner(nodeSigner)
+}
+
+/** Goes back to WebCrypto alone (the portable signer). Prepared keys stay cached for a later install. */
+export function uninstallNodeSigner(): void {
+  setSigner(undefined)
+}
