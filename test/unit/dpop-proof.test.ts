@@ -94,7 +94,8 @@ describe('proof claims', () => {
     const handle = await handleFor()
     handle.cacheNonce(
       new Response(null, { headers: { 'dpop-nonce': 'n-str' } }),
-      'https://as.example.test/token?x',
+      // The handle's own signature takes a string too (openid-client's does).
+      'https://as.example.test/token?x' as unknown as URL,
     )
     expect((await proof(handle, 'https://as.example.test/other')).payload['nonce']).toBe('n-str')
     expect((await proof(handle, 'https://as.example.test:444/other')).payload['nonce']).toBeUndefined()
