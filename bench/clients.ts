@@ -1,11 +1,12 @@
-// The four clients measured side by side, each performing the same RFC 8693 token exchange:
-// grantline, openid-client, and two raw baselines that build the same request by hand with node:crypto (no
-// library) and send it with the global fetch or with node:http and a keep-alive Agent.
+// The five clients measured side by side, each performing the same RFC 8693 token exchange: grantline on each of
+// its two paths (bench/paths.ts), openid-client, and two raw baselines that build the same request by hand with
+// node:crypto (no library) and send it with the global fetch or with node:http and a keep-alive Agent.
 
 import { createPrivateKey, randomUUID, sign, type KeyObject } from 'node:crypto'
 import { Agent, request as httpRequest } from 'node:http'
 import * as oc from 'openid-client'
 import * as gl from '../src/index.js'
+import { usePath, type GrantlinePath } from './paths.js'
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token'
@@ -18,8 +19,29 @@ export const MODE_LABEL: Record<Mode, string> = {
   dpop: 'DPoP (ES256) + client_secret_basic',
 }
 
-export const CLIENTS = ['grantline', 'openid-client', 'raw fetch', 'raw node:http'] as const
+export const CLIENTS = [
+  'grantline (node)',
+  'grantline (fetch)',
+  'openid-client',
+  'raw fetch',
+  'raw node:http',
+] as const
 export type ClientName = (typeof CLIENTS)[number]
+export const GRANTLINES = ['grantline (node)', 'grantline (fetch)'] as const
+export type GrantlineName = (typeof GRANTLINES)[number]
+export const PATH_OF: Record<GrantlineName, GrantlinePath> = {
+  'grantline (node)': 'node',
+  'grantline (fetch)': 'fetch',
+}
+
+export function isGrantline(client: ClientName): client is GrantlineName {
+  return client in PATH_OF
+}
+
+/** Called before every measured round (and warm-up) of `client`: puts grantline on that client's path. */
+export function activate(client: ClientName): void {
+  if (isGrantline(client)) usePath(PATH_OF[client])
+}
 
 /** Where the requests go and as whom: everything a client needs, plain data so it crosses process boundaries. */
 export interface Target {
@@ -38,7 +60,8 @@ export type Operation = () => Promise<void>
 
 export async function makeClient(client: ClientName, target: Target, mode: Mode): Promise<Operation> {
   switch (client) {
-    case 'grantline':
+    case 'grantline (node)':
+    case 'grantline (fetch)':
       return grantlineClient(target, mode)
     case 'openid-client':
       return openidClient(target, mode)

@@ -33,6 +33,8 @@ export interface ColdImport {
  */
 const COLD_IMPORTS: { name: string; specifiers: string[] }[] = [
   { name: 'grantline (dist/index.js)', specifiers: [pathToFileURL(PACKAGES.grantline).href] },
+  // Self-reference by package name: what `import 'grantline'` gives on Node.js (the `node` export condition).
+  { name: "grantline on Node.js (`import 'grantline'`, node condition)", specifiers: ['grantline'] },
   { name: 'openid-client', specifiers: [pathToFileURL(PACKAGES['openid-client']).href] },
   { name: "jose, whole package (`from 'jose'`)", specifiers: ['jose'] },
   {

@@ -1,11 +1,12 @@
 // Where grantline's CPU goes per request: the V8 sampling profiler (node:inspector, the same profiler as
 // `node --cpu-prof`) over a window of requests against the minimal server, summarised by where the code lives and
 // by the grantline function that (synchronously) caused it. Only the main JavaScript thread is sampled: WebCrypto
-// signing on libuv's thread pool shows up in the CPU-per-request figures but not here.
+// signing on libuv's thread pool shows up in the CPU-per-request figures but not here (node:crypto signs on the
+// main thread, inside its JS caller's sample).
 
 import { Session } from 'node:inspector/promises'
 import { fileURLToPath } from 'node:url'
-import { makeClient, type Mode, type Target } from './clients.js'
+import { activate, makeClient, type GrantlineName, type Mode, type Target } from './clients.js'
 import { CONCURRENCY, PROFILE_SECONDS, WARMUP_MS } from './config.js'
 import { timed } from './stats.js'
 
@@ -37,6 +38,7 @@ export interface Share {
 }
 
 export interface ProfileSummary {
+  client: GrantlineName
   mode: Mode
   requests: number
   /** Client CPU per request over the profiled window (process.cpuUsage, every thread), microseconds. */
@@ -58,7 +60,7 @@ function areaOfUrl(frame: CallFrame): string | undefined {
   if (url.includes('undici')) return 'fetch (undici, bundled in Node)'
   if (url.includes('internal/webstreams') || url.includes('js_transferable'))
     return 'web streams (Response body)'
-  if (url.includes('internal/crypto')) return 'WebCrypto (JS side)'
+  if (url.includes('internal/crypto')) return 'crypto (WebCrypto or node:crypto, JS side)'
   if (url.includes('abort_controller') || url.includes('event_target') || url.includes('internal/timers'))
     return 'AbortSignal, events, timers'
   if (url.includes('internal/url') || url.includes('node:url')) return 'URL'
@@ -82,6 +84,7 @@ export function summarise(
   profile: Profile,
   requests: number,
   cpuUsPerRequest: number,
+  client: GrantlineName,
   mode: Mode,
 ): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
@@ -143,6 +146,7 @@ export function summarise(
       // are what the profile tells, scaled to the CPU the process was measured to spend.
       .map(([name, us]) => ({ name, usPerRequest: (us / total) * cpuUsPerRequest, fraction: us / total }))
   return {
+    client,
     mode,
     requests,
     cpuUsPerRequest,
@@ -152,9 +156,14 @@ export function summarise(
   }
 }
 
-/** Profiles grantline alone, 16 in flight, after a warm-up outside the window. */
-export async function profileGrantline(target: Target, mode: Mode): Promise<ProfileSummary> {
-  const operation = await makeClient('grantline', target, mode)
+/** Profiles grantline alone on one path, 16 in flight, after a warm-up outside the window. */
+export async function profileGrantline(
+  target: Target,
+  client: GrantlineName,
+  mode: Mode,
+): Promise<ProfileSummary> {
+  const operation = await makeClient(client, target, mode)
+  activate(client)
   await timed(operation, CONCURRENCY, WARMUP_MS)
   let requests = 0
   const counted = async () => {
@@ -169,5 +178,5 @@ export async function profileGrantline(target: Target, mode: Mode): Promise<Prof
   const { cpuUs } = await timed(counted, CONCURRENCY, PROFILE_SECONDS * 1000)
   const { profile } = (await session.post('Profiler.stop')) as { profile: Profile }
   session.disconnect()
-  return summarise(profile, requests, cpuUs, mode)
+  return summarise(profile, requests, cpuUs, client, mode)
 }

@@ -1,10 +1,15 @@
-// `npm run bench`: grantline side by side with openid-client and raw HTTP, written to BENCHMARKS.md.
-// Knobs (rounds, durations, concurrency) are in bench/config.ts.
+// `npm run bench`: grantline on both of its paths side by side with openid-client and raw HTTP, written to
+// BENCHMARKS.md, with the chart in BENCHMARKS.svg beside it. Knobs (rounds, durations, concurrency) are in
+// bench/config.ts.
 
-import { writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { MODES } from './clients.js'
+import { GRANTLINES, MODES } from './clients.js'
+import { renderChart } from './chart.js'
+import { loadPaths, nodeTransportMissing } from './paths.js'
 import { buildDist, measureBundles, measureColdImports } from './footprint.js'
 import { measureMicro } from './micro.js'
 import { profileGrantline } from './profile.js'
@@ -12,7 +17,26 @@ import { biggestCost, renderReport, type Results } from './report.js'
 import { benchClientKey, startServer, type RunningServer, type ServerKind } from './servers.js'
 import { measureThroughput, measureVariants } from './throughput.js'
 
-const OUTPUT = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url))
+// BENCH_QUICK=1 (a smoke test of the bench itself) writes to a temporary directory, never over the real report.
+const DIRECTORY =
+  process.env['BENCH_QUICK'] === '1'
+    ? mkdtempSync(join(tmpdir(), 'grantline-bench-quick-'))
+    : fileURLToPath(new URL('..', import.meta.url))
+const OUTPUT = join(DIRECTORY, 'BENCHMARKS.md')
+const CHART = 'BENCHMARKS.svg'
+const CHART_OUTPUT = join(DIRECTORY, CHART)
+
+/** The ratio lines of the report this run replaces, so the new one can quote them. */
+function previousFindings(): Results['previous'] {
+  const committed = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url))
+  if (!existsSync(committed)) return undefined
+  const text = readFileSync(committed, 'utf8')
+  const date = /^Run on (.+?) UTC/m.exec(text)?.[1] ?? 'date unknown'
+  const lines = text
+    .split('\n')
+    .filter((l) => /^- grantline( \((node|fetch)\))? ÷ [^,]+, over all \d+ cells/.test(l))
+  return { date, lines }
+}
 const started = performance.now()
 const log = (line: string) => {
   const seconds = ((performance.now() - started) / 1000).toFixed(0).padStart(4)
@@ -32,7 +56,14 @@ const results: Results = {
   bundles: undefined,
   footprintNote: undefined,
   profiles: [],
+  nodeTransportNote: undefined,
+  previous: previousFindings(),
+  chart: CHART,
 }
+
+await loadPaths()
+results.nodeTransportNote = nodeTransportMissing()
+if (results.nodeTransportNote) log(`grantline (node) runs on fetch: ${results.nodeTransportNote}`)
 
 // dist/ first: the cold import and the bundle measure the package as published, and a clean clone has none.
 log('building dist/ (npm run build)')
@@ -63,12 +94,16 @@ try {
     results.cells.push(...(await measureThroughput(server.target, MODES, log)))
 
     if (kind === 'minimal') {
-      log('grantline variants: no deadline, node:http customFetch')
+      log('grantline variants: each path, no deadline, node:http customFetch')
       const rows = await measureVariants(server.target, 'client_secret_basic')
       results.variants = { server: server.target.name, mode: 'client_secret_basic', rows }
       log('profiling grantline')
-      for (const mode of ['client_secret_basic', 'dpop'] as const) {
-        results.profiles.push(await profileGrantline(server.target, mode))
+      for (const [client, mode] of [
+        ['grantline (node)', 'client_secret_basic'],
+        ['grantline (node)', 'dpop'],
+        ['grantline (fetch)', 'client_secret_basic'],
+      ] as const) {
+        results.profiles.push(await profileGrantline(server.target, client, mode))
       }
     }
     await server.stop()
@@ -88,6 +123,12 @@ if (built) {
 
 results.loadAfter = loadavg()
 results.seconds = (performance.now() - started) / 1000
+const subtitle =
+  `npm run bench, ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC, Node.js ${process.version}, ` +
+  'a shared 2-core machine'
+const measured = results.servers.filter((s) => s.note === undefined).map((s) => s.name)
+writeFileSync(CHART_OUTPUT, renderChart({ servers: measured, cells: results.cells, subtitle }))
 writeFileSync(OUTPUT, `${renderReport(results)}\n`)
-log(`wrote ${OUTPUT}`)
-log(`biggest cost: ${biggestCost(results.profiles)}`)
+log(`wrote ${OUTPUT} and ${CHART_OUTPUT}`)
+for (const grantline of GRANTLINES)
+  log(`biggest cost, ${grantline}: ${biggestCost(results.profiles, grantline)}`)

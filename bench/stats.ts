@@ -1,7 +1,7 @@
 // Medians and spreads of repeated measurements, and the one timed loop every benchmark uses.
 
 import { runInNewContext } from 'node:vm'
-import { setFlagsFromString } from 'node:v8'
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8'
 
 setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc') as () => void
@@ -11,6 +11,11 @@ export interface Sample {
   rate: number
   /** CPU of this process (user + system, every thread) per operation, in microseconds. */
   cpuUs: number
+  /**
+   * Bytes allocated on the V8 heap per operation: the growth of the used heap over the round plus what every
+   * garbage collection during it freed (v8.GCProfiler). Buffers' backing stores live outside the heap.
+   */
+  heapBytes: number
 }
 
 export interface Summary {
@@ -37,6 +42,9 @@ export async function timed(
 ): Promise<Sample> {
   collectGarbage()
   let count = 0
+  const gcProfiler = new GCProfiler()
+  gcProfiler.start()
+  const heapBefore = getHeapStatistics().used_heap_size
   const started = performance.now()
   const deadline = started + durationMs
   const cpuBefore = process.cpuUsage()
@@ -49,5 +57,14 @@ export async function timed(
   await Promise.all(Array.from({ length: concurrency }, worker))
   const cpu = process.cpuUsage(cpuBefore)
   const elapsedMs = performance.now() - started
-  return { rate: (count * 1000) / elapsedMs, cpuUs: (cpu.user + cpu.system) / count }
+  const heapAfter = getHeapStatistics().used_heap_size
+  let freed = 0
+  for (const gc of gcProfiler.stop()?.statistics ?? []) {
+    freed += gc.beforeGC.heapStatistics.usedHeapSize - gc.afterGC.heapStatistics.usedHeapSize
+  }
+  return {
+    rate: (count * 1000) / elapsedMs,
+    cpuUs: (cpu.user + cpu.system) / count,
+    heapBytes: (heapAfter - heapBefore + freed) / count,
+  }
 }

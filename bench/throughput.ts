@@ -1,7 +1,8 @@
 // Token requests per second and client CPU per request, every client against the same server, rounds
 // interleaved (and their order rotated) so that drift on a shared machine spreads over all clients alike.
 
-import { CLIENTS, makeClient, type ClientName, type Mode, type Target } from './clients.js'
+import { activate, CLIENTS, makeClient, type ClientName, type Mode, type Target } from './clients.js'
+import { usePath, type GrantlinePath } from './paths.js'
 import { CONCURRENCY, ROUNDS, ROUND_MS, VARIANT_ROUNDS, WARMUP_MS } from './config.js'
 import { timed, type Sample } from './stats.js'
 
@@ -27,10 +28,14 @@ export async function measureThroughput(
           operation: await makeClient(client, target, mode),
         })),
       )
-      for (const { operation } of row) await timed(operation, concurrency, WARMUP_MS)
+      for (const { cell, operation } of row) {
+        activate(cell.client)
+        await timed(operation, concurrency, WARMUP_MS)
+      }
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < row.length; i++) {
           const { cell, operation } = row[(i + round) % row.length]!
+          activate(cell.client)
           cell.samples.push(await timed(operation, concurrency, ROUND_MS))
         }
       }
@@ -38,7 +43,10 @@ export async function measureThroughput(
         cells.push(cell)
         const rates = cell.samples.map((s) => s.rate.toFixed(0)).join('/')
         const cpu = cell.samples.map((s) => s.cpuUs.toFixed(0)).join('/')
-        log(`  ${mode} x${concurrency} ${cell.client}: ${rates} req/s, ${cpu} µs CPU/req`)
+        const heap = cell.samples.map((s) => (s.heapBytes / 1024).toFixed(1)).join('/')
+        log(
+          `  ${mode} x${concurrency} ${cell.client}: ${rates} req/s, ${cpu} µs CPU/req, ${heap} KiB heap/req`,
+        )
       }
     }
   }
@@ -51,26 +59,29 @@ export interface VariantRow {
 }
 
 /**
- * Candidate speed-ups measured through public knobs only (nothing in src/ is changed): grantline as shipped;
- * with the default 30 s deadline switched off (`config.timeout = 0`), which removes the per-request
- * `AbortSignal.timeout()`, the abort races around the fetch and the body reads, and the signal handed to fetch;
- * and with a `customFetch` on node:http instead of the global fetch.
+ * Candidate speed-ups and costs, measured through public knobs only (nothing in src/ is changed): each grantline
+ * path as shipped; the node path with the default 30 s deadline switched off (`config.timeout = 0`); and the
+ * fetch path with a `customFetch` on node:http (bench/node-http-fetch.ts), the way to leave undici before the
+ * node transport existed, which still goes through a WHATWG `Response` per request.
  */
 export async function measureVariants(target: Target, mode: Mode): Promise<VariantRow[]> {
   const gl = await import('../src/index.js')
   const { nodeHttpFetch } = await import('./node-http-fetch.js')
   const { clientId, clientSecret } = target.secretClient
   const server = { issuer: target.issuer, token_endpoint: target.tokenEndpoint }
-  const variants: [string, (config: InstanceType<typeof gl.Configuration>) => void][] = [
-    ['grantline as shipped (global fetch, 30 s deadline per request)', () => {}],
-    ['grantline, config.timeout = 0 (no deadline)', (config) => (config.timeout = 0)],
+  type Adjust = (config: InstanceType<typeof gl.Configuration>) => void
+  const variants: [string, GrantlinePath, Adjust][] = [
+    ['grantline (node) as shipped (node transport, 30 s deadline per request)', 'node', () => {}],
+    ['grantline (node), config.timeout = 0 (no deadline)', 'node', (config) => (config.timeout = 0)],
+    ['grantline (fetch) as shipped (global fetch, 30 s deadline per request)', 'fetch', () => {}],
     [
-      'grantline, customFetch on node:http with a keep-alive Agent',
+      'grantline (fetch), customFetch on node:http with a keep-alive Agent',
+      'fetch',
       (config) => (config[gl.customFetch] = nodeHttpFetch()),
     ],
   ]
   const rows = await Promise.all(
-    variants.map(async ([subject, adjust]) => {
+    variants.map(async ([subject, path, adjust]) => {
       const config = new gl.Configuration(server, clientId, {}, gl.ClientSecretBasic(clientSecret))
       gl.allowInsecureRequests(config)
       adjust(config)
@@ -88,13 +99,17 @@ export async function measureVariants(target: Target, mode: Mode): Promise<Varia
           options,
         )
       }
-      return { row: { subject, samples: [] as Sample[] }, operation }
+      return { row: { subject, samples: [] as Sample[] }, path, operation }
     }),
   )
-  for (const { operation } of rows) await timed(operation, CONCURRENCY, WARMUP_MS)
+  for (const { path, operation } of rows) {
+    usePath(path)
+    await timed(operation, CONCURRENCY, WARMUP_MS)
+  }
   for (let round = 0; round < VARIANT_ROUNDS; round++) {
     for (let i = 0; i < rows.length; i++) {
-      const { row, operation } = rows[(i + round) % rows.length]!
+      const { row, path, operation } = rows[(i + round) % rows.length]!
+      usePath(path)
       row.samples.push(await timed(operation, CONCURRENCY, ROUND_MS))
     }
   }
