@@ -12,21 +12,24 @@ import { installNodeSigner, uninstallNodeSigner } from '../src/node/signer.js'
 export const PATHS = ['node', 'fetch'] as const
 export type GrantlinePath = (typeof PATHS)[number]
 
-/** How the transport is forced, once the node transport exists (src/node/transport.ts, helper E's switch). */
+/** How the transport is forced: `setTransport` of the node entry (src/node/index.ts). */
 type TransportSwitch = (path: GrantlinePath) => void
 
 let transportSwitch: TransportSwitch | undefined
 /** Why the node path could not use the node:http transport, if it could not. */
 let missing: string | undefined
 
-/** Loads the node entry's switch once; the node path then runs on it. */
+/**
+ * Loads the node entry once, as the `node` export condition does for applications: it registers the node:http
+ * transport and the node:crypto signer. The bench then forces the transport per round with its `setTransport`.
+ */
 export async function loadPaths(): Promise<void> {
   if (transportSwitch !== undefined || missing !== undefined) return
   try {
-    const transport = (await import('../src/node/transport.js' as string)) as Record<string, unknown>
-    const force = transport['setTransport'] ?? transport['useTransport'] ?? transport['forceTransport']
-    if (typeof force !== 'function') throw new Error('src/node/transport.ts exports no transport switch')
-    transportSwitch = (path) => (force as (path: string) => void)(path)
+    const entry = (await import('../src/node/index.js')) as Record<string, unknown>
+    const setTransport = entry['setTransport']
+    if (typeof setTransport !== 'function') throw new Error('src/node/index.ts exports no setTransport')
+    transportSwitch = (path) => (setTransport as (mode: string) => unknown)(path)
   } catch (err) {
     missing = String(err)
   }

@@ -85,12 +85,17 @@ export function checkSigningKey(key: unknown, name: string): asserts key is Cryp
 
 const encoder = new TextEncoder()
 
-/**
- * A runtime-specific signer (src/node/signer.ts on Node.js). It gets the WebCrypto parameters this module would
- * use, the key and the JWS signing input (ASCII), and returns the base64url signature, or `undefined` to leave the
- * signature to WebCrypto (a key or algorithm it cannot sign with). It never changes the header or the payload.
- */
-export type JwsSigner = (params: SignParams, key: CryptoKey, input: string) => string | undefined
+/** A runtime-specific signer (src/node/signer.ts on Node.js). It never changes what is signed. */
+export interface JwsSigner {
+  /**
+   * Gets the WebCrypto parameters this module would use, the key and the JWS signing input (ASCII), and returns
+   * the base64url signature, or `undefined` to leave the signature to WebCrypto (a key or algorithm it cannot
+   * sign with).
+   */
+  sign(params: SignParams, key: CryptoKey, input: string): string | undefined
+  /** base64url of the UTF-8 bytes of `text`: the same string as `encodeBase64url(text)`, faster. */
+  encode(text: string): string
+}
 
 let runtimeSigner: JwsSigner | undefined
 
@@ -119,8 +124,10 @@ export async function signEncodedHeader(
   key: CryptoKey,
   params: SignParams,
 ): Promise<string> {
-  const input = `${encodedHeader}.${encodeBase64url(JSON.stringify(payload))}`
-  const fast = runtimeSigner?.(params, key, input)
+  const signer = runtimeSigner
+  const json = JSON.stringify(payload)
+  const input = `${encodedHeader}.${signer === undefined ? encodeBase64url(json) : signer.encode(json)}`
+  const fast = signer?.sign(params, key, input)
   if (fast !== undefined) return `${input}.${fast}`
   const signature = await crypto.subtle.sign(params, key, encoder.encode(input))
   return `${input}.${encodeBase64url(signature)}`

@@ -4,7 +4,7 @@
 // signature bytes are computed: header and payload are encoded by jws.ts exactly as on the portable path.
 
 import { constants, createHmac, KeyObject, sign, type SignKeyObjectInput } from 'node:crypto'
-import { setSigner, type SignParams } from '../internal/jws.js'
+import { setSigner, type JwsSigner, type SignParams } from '../internal/jws.js'
 
 /** How one CryptoKey signs on node:crypto, prepared on its first signature. */
 interface Prepared {
@@ -112,6 +112,11 @@ function nodeSigner(params: SignParams, cryptoKey: CryptoKey, input: string): st
   }
 }
 
+/** base64url of UTF-8, as the portable encoder (lone surrogates become U+FFFD in both). */
+const encode = (text: string): string => Buffer.from(text, 'utf8').toString('base64url')
+
+const NODE_SIGNER: JwsSigner = Object.freeze({ sign: nodeSigner, encode })
+
 /**
  * Makes grantline sign DPoP proofs, client assertions and JWT bearer assertions with node:crypto on this thread
  * (ECDSA, RSA-PSS, RSASSA-PKCS1-v1_5, Ed25519, HMAC). Header and payload bytes are those of the portable signer;
@@ -120,7 +125,7 @@ function nodeSigner(params: SignParams, cryptoKey: CryptoKey, input: string): st
  * keep signing on WebCrypto. Idempotent.
  */
 export function installNodeSigner(): void {
-  setSigner(nodeSigner)
+  setSigner(NODE_SIGNER)
 }
 
 /** Goes back to WebCrypto alone (the portable signer). Prepared keys stay cached for a later install. */

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util'
 import { KeyObject } from 'node:crypto'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { decodeProtectedHeader, jwtVerify } from 'jose'
 import {
   ClientSecretJwt,
@@ -126,7 +126,15 @@ function parts(jws: string) {
 }
 
 const HEADER_OF = (alg: string) => ({ alg, kid: 'k-1', typ: 'JWT' })
-const PAYLOAD = { iss: 'client-1', sub: 'client-1', aud: 'https://as.example', n: 1, s: 'é ✓ 𝄞', a: [1, 'x'] }
+// Non-ASCII text, and a lone surrogate that both encoders must turn into U+FFFD alike.
+const PAYLOAD = {
+  iss: 'client-1',
+  sub: 'client-1',
+  aud: 'https://as.example',
+  n: 1,
+  s: 'é ✓ 𝄞 \ud800 <>?~',
+  a: [1, 'x'],
+}
 
 /** ML-DSA where WebCrypto has it (not Node.js 20): node:crypto is not asked, WebCrypto signs. */
 const mlDsa = await crypto.subtle
@@ -136,13 +144,20 @@ const mlDsa = await crypto.subtle
 
 let subtleSign: ReturnType<typeof vi.spyOn>
 
+// Every test starts on the portable signer, whichever project runs this file (the node project's setup file
+// installs the node signer), and the file leaves the signer as that project expects it.
 beforeEach(() => {
+  uninstallNodeSigner()
   subtleSign = vi.spyOn(crypto.subtle, 'sign')
 })
 
 afterEach(() => {
   uninstallNodeSigner()
   vi.restoreAllMocks()
+})
+
+afterAll(() => {
+  if (process.env['GRANTLINE_TRANSPORT'] === 'node') installNodeSigner()
 })
 
 describe('node:crypto signer: the same JWS as WebCrypto, for every algorithm', () => {
