@@ -70,12 +70,15 @@ function isD2MediaType(header: string | undefined): boolean {
 export const CLASSIFIERS: Classifier[] = [
   {
     decision: 'D9',
-    name: 'a body over 1 MiB is refused (OAUTH_INVALID_RESPONSE); openid-client reads it',
+    name: 'a body over 1 MiB is refused (OAUTH_INVALID_RESPONSE; on an error status the status error remains); openid-client reads it',
     explains: (_t, c, ours) =>
-      isError(ours, 'OAUTH_INVALID_RESPONSE') &&
       specsIn(c).some(
         (s) =>
-          'text' in s.body && s.body.damage?.kind === 'oversize' && s.body.damage.bytes > MAX_BODY_BYTES - 64,
+          (isError(ours, 'OAUTH_INVALID_RESPONSE') ||
+            (s.status >= 400 && isError(ours, 'OAUTH_RESPONSE_IS_NOT_CONFORM'))) &&
+          'text' in s.body &&
+          s.body.damage?.kind === 'oversize' &&
+          s.body.damage.bytes > MAX_BODY_BYTES,
       ),
   },
   {
