@@ -20,9 +20,9 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
 }
 
-/** A round axis maximum above `value`: 1, 2 or 5 times a power of ten, in steps the grid can label. */
+/** A round axis maximum above `value`, in 4 to 8 grid steps of 1, 2, 2.5 or 5 times a power of ten. */
 function niceMax(value: number): { max: number; step: number } {
-  const raw = value / 5
+  const raw = value / 8
   const power = 10 ** Math.floor(Math.log10(raw))
   const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power
   return { max: Math.ceil(value / step) * step, step }

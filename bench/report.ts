@@ -201,8 +201,9 @@ export function biggestCost(profiles: ProfileSummary[], client: GrantlineName): 
     .join(', ')
   const undici = share('fetch (undici, bundled in Node)')
   const streams = share('web streams (Response body)')
+  // On the node path undici's share is the WHATWG Headers/Response objects the pipeline still uses, not fetch.
   const fetchPart =
-    undici + streams > 0.05
+    client === 'grantline (fetch)'
       ? `; the global \`fetch\` alone (undici ${percent(undici)} plus the web-stream body of its Response ${percent(streams)}) is ${percent(undici + streams)}`
       : ''
   return (
