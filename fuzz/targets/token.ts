@@ -4,6 +4,7 @@ import {
   CLIENT_ID,
   CLIENT_SECRET,
   ISSUER,
+  PLANTED,
   anyHeader,
   bodySpecOf,
   contentTypeArb,
@@ -107,6 +108,15 @@ export const settingsArb = fc.record({
 })
 export type Settings = typeof settingsArb extends fc.Arbitrary<infer T> ? T : never
 
+/**
+ * Unsigned ID Tokens (signatures are not checked without non-repudiation checks), and now and then a planted one
+ * that is no JWT at all: an ID Token is a credential too, and must not show in an error when it is refused.
+ */
+const idTokenArb = fc.oneof(
+  { weight: 12, arbitrary: unsignedIdToken },
+  { weight: 1, arbitrary: fc.constantFrom(`IDT-${PLANTED}`, `IDT-${PLANTED}.x`, `a.IDT-${PLANTED}.c.d`) },
+)
+
 export interface TokenCase {
   grant: Grant
   settings: Settings
@@ -121,7 +131,7 @@ const tokenCase: fc.Arbitrary<TokenCase> = fc.record({
     headers: tokenHeaders(),
     body: bodySpecOf(
       fc.oneof(
-        { weight: 4, arbitrary: tokenDocument(fc.option(unsignedIdToken, { freq: 2, nil: undefined })) },
+        { weight: 4, arbitrary: tokenDocument(fc.option(idTokenArb, { freq: 2, nil: undefined })) },
         { weight: 1, arbitrary: errorDocument },
       ),
     ),

@@ -148,10 +148,10 @@ const KNOWN: Array<{ target: RegExp; what: string; detail: RegExp; why: string }
     why: 'an error whose cause holds a 100 000-deep body throws when JSON-serialised',
   },
   {
-    target: /^introspection \(JSON\)$/,
+    target: /^(introspection \(JSON\)|token response)$/,
     what: 'secret leak',
     detail: /OAUTH_INVALID_RESPONSE in inspect\(err\)/,
-    why: 'a JSON body under the JWT introspection content-type: "Invalid JWT" keeps the whole body as cause.jwt',
+    why: '"Invalid JWT" (not three segments) keeps the whole token as cause.jwt, unredacted: an id_token, or a JSON introspection body under the JWT content-type',
   },
   {
     target: /^Retry-After \(parser\)$/,
