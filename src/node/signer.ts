@@ -95,7 +95,18 @@ function signWith(entry: Prepared, params: SignParams, input: string): string | 
   return undefined
 }
 
+/** `crypto.subtle.sign` when the signer was installed: the runtime's own, unless the application replaced it first. */
+let runtimeSubtleSign: unknown
+
+/** The current `crypto.subtle.sign`, or undefined where there is none. */
+function currentSubtleSign(): unknown {
+  return (globalThis.crypto as Crypto | undefined)?.subtle?.sign
+}
+
 function nodeSigner(params: SignParams, cryptoKey: CryptoKey, input: string): string | undefined {
+  // An application that wraps or replaces crypto.subtle.sign after grantline loaded (a test double, an audit
+  // hook) has taken control of signing: every signature then goes through it, as on the portable path.
+  if (currentSubtleSign() !== runtimeSubtleSign) return undefined
   let entry = prepared.get(cryptoKey)
   if (entry === undefined) {
     entry = prepare(cryptoKey)
@@ -122,9 +133,11 @@ const NODE_SIGNER: JwsSigner = Object.freeze({ sign: nodeSigner, encode })
  * (ECDSA, RSA-PSS, RSASSA-PKCS1-v1_5, Ed25519, HMAC). Header and payload bytes are those of the portable signer;
  * RS*, Ed25519 and HS* signatures are the same bytes, ES* and PS* are randomized and verify alike. Keys or
  * algorithms node:crypto cannot sign with (ML-DSA on Node.js 20, keys of another WebCrypto implementation)
- * keep signing on WebCrypto. Idempotent.
+ * keep signing on WebCrypto, and so does every key once the application replaces `crypto.subtle.sign` (after
+ * this call). Idempotent.
  */
 export function installNodeSigner(): void {
+  runtimeSubtleSign = currentSubtleSign()
   setSigner(NODE_SIGNER)
 }
 

@@ -228,6 +228,30 @@ describe('node:crypto signer: the same JWS as WebCrypto, for every algorithm', (
     expect(subtleSign).not.toHaveBeenCalled()
   })
 
+  it('once the application replaces crypto.subtle.sign, every signature goes through its function', async () => {
+    const { privateKey } = await randomDPoPKeyPair('ES256')
+    installNodeSigner()
+    await signJws({ alg: 'ES256' }, PAYLOAD, privateKey)
+    expect(subtleSign).not.toHaveBeenCalled()
+    // An audit hook or a test double, put in place after grantline loaded.
+    const original = crypto.subtle.sign
+    const seen: string[] = []
+    crypto.subtle.sign = function (this: SubtleCrypto, ...args: Parameters<SubtleCrypto['sign']>) {
+      seen.push((args[0] as Algorithm).name)
+      return original.apply(this, args)
+    } as SubtleCrypto['sign']
+    try {
+      const jws = await signJws({ alg: 'ES256' }, PAYLOAD, privateKey)
+      expect(seen).toEqual(['ECDSA'])
+      expect(jws.split('.')).toHaveLength(3)
+    } finally {
+      crypto.subtle.sign = original
+    }
+    // Back to the runtime's own function: node:crypto signs again.
+    await signJws({ alg: 'ES256' }, PAYLOAD, privateKey)
+    expect(seen).toHaveLength(1)
+  })
+
   it('uninstallNodeSigner (and setSigner(undefined)) go back to WebCrypto', async () => {
     const { privateKey } = await randomDPoPKeyPair('ES256')
     installNodeSigner()
