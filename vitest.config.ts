@@ -1,5 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
+/**
+ * Every suite runs twice (issue 10, item 6): the `fetch` project is the portable path (global fetch,
+ * WebCrypto), the `node` project loads the Node.js entry point (node:http transport, node:crypto signer).
+ * Transport-independent files that take real time run in the `fetch` project only.
+ */
+const FETCH_ONLY = ['test/unit/fuzz.test.ts']
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
@@ -7,5 +14,20 @@ export default defineConfig({
     hookTimeout: 30_000,
     pool: 'forks',
     reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'fetch', env: { GRANTLINE_TRANSPORT: 'fetch' } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          env: { GRANTLINE_TRANSPORT: 'node' },
+          setupFiles: ['./test/support/node-entry.ts'],
+          exclude: FETCH_ONLY,
+        },
+      },
+    ],
   },
 })

@@ -15,7 +15,7 @@ import type {
   ServerMetadata,
   ServerMetadataHelpers,
 } from './types.js'
-import { timeoutSignal, type Transport } from './http/send.js'
+import type { Transport } from './http/send.js'
 
 /** The default request timeout in seconds (DECISIONS D1: openid-client documents it but never applies it). */
 export const DEFAULT_TIMEOUT = 30
@@ -166,9 +166,9 @@ export function allowInsecureRequests(config: Configuration): void {
   stateOf(config).tlsOnly = false
 }
 
-/** The transport of one request: the configuration's fetch and a fresh deadline. */
+/** The transport of one request: the configuration's fetch and its deadline (which starts when it is sent). */
 export function transportOf(state: ConfigState): Transport {
-  return { fetch: state.fetch, signal: timeoutSignal(state.timeout) }
+  return { fetch: state.fetch, timeout: state.timeout }
 }
 
 /** The endpoints that have an mTLS alias (RFC 8705 §5). */

@@ -7,6 +7,18 @@ import { registerBody } from '../internal/redact.js'
 export const MAX_BODY_BYTES = 1024 * 1024
 
 /**
+ * Bodies a runtime transport has already read in full (grantline/node): {@link readText} takes the bytes from
+ * here instead of streaming them, and the taker marks the body used. Keyed weakly: a Response nobody holds
+ * takes its bytes with it.
+ */
+const prereadBodies = new WeakMap<Response, (response: Response) => Uint8Array>()
+
+/** Registers the already-read body of `response`; `take` returns its bytes once and marks the body used. */
+export function handOverBody(response: Response, take: (response: Response) => Uint8Array): void {
+  prereadBodies.set(response, take)
+}
+
+/**
  * Reads a response body as text, refusing more than {@link MAX_BODY_BYTES} and giving up when the request's
  * deadline passes (a server that trickles its body cannot hold the caller).
  */
@@ -15,6 +27,14 @@ export async function readText(
   signal: AbortSignal | undefined = signalFor(response),
 ): Promise<string> {
   if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
+  const take = prereadBodies.get(response)
+  if (take !== undefined) {
+    const bytes = take(response)
+    if (bytes.byteLength > MAX_BODY_BYTES) {
+      throw ope(`"response" body is larger than ${MAX_BODY_BYTES} bytes`, 'OAUTH_INVALID_RESPONSE')
+    }
+    return decoder.decode(bytes)
+  }
   const stream = response.body
   if (stream === null) return ''
   const reader = stream.getReader()

@@ -13,8 +13,30 @@ export interface OutgoingRequest {
 /** What a request needs from its Configuration (or from discovery options) to go out. */
 export interface Transport {
   fetch?: CustomFetch | undefined
-  /** An abort signal covering the exchange, response body included; undefined means no deadline. */
+  /** An abort signal covering the exchange, response body included (a caller's, or polling's). */
   signal?: AbortSignal | undefined
+  /**
+   * Seconds the exchange may take, response body included; 0, Infinity or undefined: no deadline. Kept as a
+   * number so that a runtime transport can enforce it with one timer; the fetch path makes it a signal.
+   */
+  timeout?: number | undefined
+}
+
+/**
+ * A runtime's own transport (grantline/node registers one): it answers a request with a Response, or returns
+ * undefined to leave it to `fetch`. It must behave as the fetch path does: redirects never followed, the
+ * deadline and signal bounding the exchange including the body, network failures as `TypeError`s.
+ */
+export type DefaultTransport = (
+  request: OutgoingRequest,
+  transport: Transport,
+) => Promise<Response> | undefined
+
+let defaultTransport: DefaultTransport | undefined
+
+/** Installs (or, with undefined, removes) the transport tried before `fetch` for every request. */
+export function setDefaultTransport(impl: DefaultTransport | undefined): void {
+  defaultTransport = impl
 }
 
 const responseSignals = new WeakMap<Response, AbortSignal>()
@@ -25,8 +47,14 @@ const responseSignals = new WeakMap<Response, AbortSignal>()
  * is bounded by the same deadline.
  */
 export async function send(transport: Transport, request: OutgoingRequest): Promise<Response> {
-  const { signal } = transport
-  signal?.throwIfAborted()
+  transport.signal?.throwIfAborted()
+  const native = defaultTransport?.(request, transport)
+  if (native !== undefined) return native
+  const deadline = timeoutSignal(transport.timeout)
+  const signal =
+    transport.signal && deadline
+      ? AbortSignal.any([transport.signal, deadline])
+      : (transport.signal ?? deadline)
   const impl: CustomFetch = transport.fetch ?? (fetch as unknown as CustomFetch)
   const headers: Record<string, string> = {}
   request.headers.forEach((value, name) => {

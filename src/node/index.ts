@@ -1,3 +1,15 @@
-// grantline/node: Node.js-only helpers. The portable entry point never imports this module.
-export { mtlsFetch } from './mtls-fetch.js'
+// grantline on Node.js: the `node` export condition of `grantline` and the `grantline/node` entry point. It
+// re-exports the portable core (one copy of it, shared with the portable entry) and plugs Node.js's own
+// transport into it (README "Which transport runs where"). The portable entry point never imports this module.
+import { setDefaultTransport } from '../http/send.js'
+import { nodeTransport } from './native.js'
+import { installNodeSigner } from './signer.js'
+
+setDefaultTransport(nodeTransport)
+installNodeSigner()
+
+export * from '../index.js'
+export { mtlsFetch, useClientCertificate } from './mtls-fetch.js'
 export type { MtlsFetch, MtlsFetchOptions } from './mtls-fetch.js'
+export { setTransport } from './select.js'
+export type { TransportMode } from './select.js'
