@@ -38,7 +38,14 @@ export interface Results {
   /** Why grantline (node) ran on the global fetch, if it did (no node transport in src/node/ yet). */
   nodeTransportNote: string | undefined
   /** The findings' ratio lines of the previous BENCHMARKS.md, with its date, for comparison over time. */
-  previous: { date: string; lines: string[] } | undefined
+  previous:
+    | {
+        date: string
+        lines: string[]
+        bundle: { minified: number; gzipped: number } | undefined
+        coldImportMs: number | undefined
+      }
+    | undefined
   /** The chart's file name, relative to BENCHMARKS.md. */
   chart: string
 }
@@ -256,6 +263,22 @@ const fmtUs = (s: Summary | undefined) =>
 const verdict = (met: boolean | undefined) =>
   met === undefined ? 'not measured' : met ? '**met**' : '**not met**'
 
+/** What the micro-benchmarks say the node path pays to build and sign a proof or an assertion. */
+function microSigning(r: Results): string {
+  const cpu = (group: string, subject: string) => {
+    const row = r.micro.find((m) => m.group.startsWith(group) && m.subject.startsWith(subject))
+    return row ? num(cpuOf(row.samples).median) : undefined
+  }
+  const proof = cpu('DPoP proofs', 'grantline, node:crypto')
+  const assertion = cpu('client assertions', 'grantline, node:crypto')
+  const rawProof = cpu('DPoP proofs', 'raw node:crypto')
+  if (proof === undefined || assertion === undefined || rawProof === undefined) return ''
+  return (
+    ` Without the network (micro-benchmarks), grantline (node) builds and signs an ES256 DPoP proof in ${proof} µs ` +
+    `and a private_key_jwt assertion in ${assertion} µs of CPU (the raw node:crypto proof: ${rawProof} µs).`
+  )
+}
+
 function goals(r: Results): string[] {
   const node = 'grantline (node)' as const
   const cpuOc = ratioRange(r, node, 'openid-client', cpuOf)
@@ -298,7 +321,9 @@ function goals(r: Results): string[] {
           (x) =>
             `${MODE_LABEL[x.mode]} ${fmtUs(x.grantline)} (the raw \`node:http\` floor with \`node:crypto\`: ${fmtUs(x.floor)})`,
         )
-        .join('; ')}: ${verdict(extraMet)}. These are differences of two noisy medians: read the range.`,
+        .join(
+          '; ',
+        )}: ${verdict(extraMet)}. These are differences of two noisy medians: read the range.${microSigning(r)}`,
     `- No regression on the fetch path: grantline (fetch) ÷ openid-client client CPU per request ${fmtRange(fetchNow)}` +
       (before !== undefined
         ? ` in this run, ${before}× in the previous one (${r.previous!.date}, where plain "grantline" was the fetch path).`
@@ -412,9 +437,24 @@ function findings(r: Results): string[] {
         `- Cold import: grantline ${num(gl)} ms (portable dist/index.js)` +
           (glNode !== undefined ? `, ${num(glNode)} ms for \`import 'grantline'\` on Node.js` : '') +
           ` against openid-client ${num(oc)} ms. Both load only two subpaths of ` +
-          `\`jose\` (${num(parts)} ms; the whole barrel would take ${num(whole)} ms).`,
+          `\`jose\` (${num(parts)} ms; the whole barrel would take ${num(whole)} ms)` +
+          (r.previous?.coldImportMs !== undefined
+            ? `; the previous run measured ${num(r.previous.coldImportMs)} ms for dist/index.js.`
+            : '.'),
       )
     }
+  }
+  const bundle = r.bundles?.find((b) => b.name === 'grantline')
+  const ocBundle = r.bundles?.find((b) => b.name === 'openid-client')
+  if (bundle && ocBundle) {
+    const before = r.previous?.bundle
+    lines.push(
+      `- Browser bundle (genericGrantRequest with client_secret_basic, minified + gzipped): grantline ${bundle.gzipped} B, ` +
+        `openid-client ${ocBundle.gzipped} B` +
+        (before
+          ? `; the previous run measured ${before.gzipped} B for grantline (${bundle.gzipped - before.gzipped >= 0 ? '+' : ''}${bundle.gzipped - before.gzipped} B).`
+          : '.'),
+    )
   }
   lines.push('')
   return lines

@@ -35,7 +35,14 @@ function previousFindings(): Results['previous'] {
   const lines = text
     .split('\n')
     .filter((l) => /^- grantline( \((node|fetch)\))? ÷ [^,]+, over all \d+ cells/.test(l))
-  return { date, lines }
+  const bundle = /^\| grantline \| (\d+) \| (\d+) \|/m.exec(text)
+  const cold = /^\| grantline \(dist\/index\.js\) \| ([0-9.]+) /m.exec(text)
+  return {
+    date,
+    lines,
+    bundle: bundle ? { minified: Number(bundle[1]), gzipped: Number(bundle[2]) } : undefined,
+    coldImportMs: cold ? Number(cold[1]) : undefined,
+  }
 }
 const started = performance.now()
 const log = (line: string) => {
