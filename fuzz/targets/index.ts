@@ -1,4 +1,5 @@
 import type { Target } from '../target.js'
+import { decoupledStartTarget, revocationTarget } from './decoupled.js'
 import { discoveryTarget, registrationTarget } from './discovery.js'
 import {
   dpopNonceTarget,
@@ -19,6 +20,8 @@ export const TARGETS: Target[] = [
   jwtIntrospectionTarget,
   discoveryTarget,
   registrationTarget,
+  decoupledStartTarget,
+  revocationTarget,
   wwwAuthenticateTarget,
   wwwAuthenticatePipelineTarget,
   dpopNonceTarget,
