@@ -163,7 +163,7 @@ const KNOWN: Array<{ target: RegExp; what: string; detail: RegExp; why: string }
 
 describe('every parser and response processor ends in a valid result or a typed error (fuzz slice)', () => {
   for (const target of TARGETS) {
-    const runs = target.differential ? 200 : 500
+    const runs = target.differential ? 150 : 400
     it(`${target.name}: ${runs} cases`, async () => {
       const stats = await runTarget(target, {
         seed: SLICE_SEED + TARGETS.indexOf(target),
