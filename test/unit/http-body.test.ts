@@ -6,13 +6,21 @@ import { describe, expect, it } from 'vitest'
 import { ResponseBodyError, WWWAuthenticateChallengeError } from '../../src/index.js'
 import {
   MAX_BODY_BYTES,
+  handOverBody,
   isJsonMediaType,
   mediaType,
   parseJson,
   readJsonObject,
   readText,
 } from '../../src/http/body.js'
-import { isResponse, raceAbort, send, signalFor, timeoutSignal } from '../../src/http/send.js'
+import {
+  isResponse,
+  raceAbort,
+  send,
+  setDefaultTransport,
+  signalFor,
+  timeoutSignal,
+} from '../../src/http/send.js'
 import { expectStatus } from '../../src/http/status.js'
 import type { CustomFetchOptions } from '../../src/index.js'
 import { rejection, type Failure } from '../support/expect.js'
@@ -335,6 +343,96 @@ describe('send: the one network call site', () => {
     expect(isResponse(Object.create({ [Symbol.toStringTag]: 'Response' }))).toBe(true)
     expect(isResponse(null)).toBe(false)
     expect(isResponse('Response')).toBe(false)
+  })
+})
+
+describe('send: deadline and runtime transport', () => {
+  const url = new URL('https://as.example.test/token')
+  const capture = () => {
+    const signals: Array<AbortSignal | undefined> = []
+    const fetch = async (_u: string, options: CustomFetchOptions) => {
+      signals.push(options.signal)
+      return new Response('{}')
+    }
+    return { signals, fetch }
+  }
+
+  it('a timeout alone becomes a signal; with a caller signal both bound the request', async () => {
+    const { signals, fetch } = capture()
+    await send({ fetch, timeout: 30 }, { url, method: 'GET', headers: new Headers() })
+    expect(signals[0]).toBeInstanceOf(AbortSignal)
+    expect(signals[0]!.aborted).toBe(false)
+
+    const caller = new AbortController()
+    await send({ fetch, signal: caller.signal }, { url, method: 'GET', headers: new Headers() })
+    expect(signals[1]).toBe(caller.signal)
+
+    await send({ fetch, signal: caller.signal, timeout: 30 }, { url, method: 'GET', headers: new Headers() })
+    const combined = signals[2]!
+    expect(combined).not.toBe(caller.signal)
+    expect(combined.aborted).toBe(false)
+    caller.abort(new Error('caller'))
+    expect(combined.aborted).toBe(true)
+    expect((combined.reason as Error).message).toBe('caller')
+
+    for (const timeout of [0, Infinity, undefined]) {
+      await send({ fetch, timeout }, { url, method: 'GET', headers: new Headers() })
+      expect(signals.at(-1)).toBeUndefined()
+    }
+  })
+
+  it('a runtime transport answers first; undefined from it leaves the request to fetch', async () => {
+    const { signals, fetch } = capture()
+    const seen: unknown[] = []
+    const own = new Response('own')
+    try {
+      setDefaultTransport((request, transport) => {
+        seen.push([request.url.href, transport.timeout])
+        return request.method === 'POST' ? Promise.resolve(own) : undefined
+      })
+      const transport = { fetch, timeout: 5 }
+      expect(await send(transport, { url, method: 'POST', headers: new Headers() })).toBe(own)
+      expect(signals).toHaveLength(0)
+      const viaFetch = await send(transport, { url, method: 'GET', headers: new Headers() })
+      expect(await viaFetch.text()).toBe('{}')
+      expect(signals).toHaveLength(1)
+      expect(seen).toEqual([
+        [url.href, 5],
+        [url.href, 5],
+      ])
+      // An aborted caller signal stops the request before the runtime transport is asked.
+      const err = await rejection(
+        send({ fetch, signal: AbortSignal.abort('stop') }, { url, method: 'POST', headers: new Headers() }),
+      )
+      expect(err).toBe('stop')
+      expect(seen).toHaveLength(2)
+    } finally {
+      setDefaultTransport(undefined)
+    }
+    await send({ fetch }, { url, method: 'POST', headers: new Headers() })
+    expect(signals).toHaveLength(2)
+  })
+})
+
+describe('bodies a runtime transport has read already', () => {
+  it('are taken once from the transport, under the same cap', async () => {
+    const taken: Response[] = []
+    const exact = new Response(null)
+    const text = jsonOfSize(MAX_BODY_BYTES)
+    handOverBody(exact, (response) => {
+      taken.push(response)
+      return encoder.encode(text)
+    })
+    expect(await readText(exact)).toBe(text)
+    expect(taken).toEqual([exact])
+
+    const over = new Response(null)
+    handOverBody(over, () => encoder.encode(jsonOfSize(MAX_BODY_BYTES + 1)))
+    expectProcessing(await rejection(readText(over)), 'OAUTH_INVALID_RESPONSE', TOO_LARGE)
+
+    const json = new Response(null, { headers: { 'content-type': 'text/plain' } })
+    handOverBody(json, () => encoder.encode('{"a":"é"}'))
+    expect(await readJsonObject(json)).toEqual({ a: 'é' })
   })
 })
 
