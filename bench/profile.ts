@@ -54,6 +54,7 @@ function areaOfUrl(frame: CallFrame): string | undefined {
   if (functionName === '(garbage collector)') return 'garbage collection'
   if (functionName === '(program)') return 'V8/native (program)'
   if (url === '') return undefined
+  if (url === 'node:inspector' || url.includes('inspector/promises')) return PROFILER
   if (url.includes('/node_modules/jose/')) return 'jose'
   if ((url.startsWith('file://') ? fileURLToPath(url) : url).startsWith(SRC)) return GRANTLINE
   if (url.includes(BENCH) || url.includes('/bench/')) return 'bench harness'
@@ -72,6 +73,8 @@ function areaOfUrl(frame: CallFrame): string | undefined {
 }
 
 const GRANTLINE = 'grantline (src/)'
+/** The profiler's own session calls (the last sample carries the whole `Profiler.stop`): left out. */
+const PROFILER = 'profiler'
 
 function shorten(frame: CallFrame): string {
   const file = frame.url.replace(/^file:\/\//, '').replace(/^.*\/(src|node_modules|bench)\//, '$1/')
@@ -130,7 +133,7 @@ export function summarise(
   let total = 0
   profile.samples.forEach((id, i) => {
     const node = byId.get(id)!
-    if (node.callFrame.functionName === '(idle)') return
+    if (node.callFrame.functionName === '(idle)' || areaOf(id) === PROFILER) return
     const dt = profile.timeDeltas[i] ?? 0
     total += dt
     const add = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + dt)
