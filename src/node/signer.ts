@@ -108,16 +108,17 @@ function nodeSigner(params: SignParams, cryptoKey: CryptoKey, input: string): st
   // hook) has taken control of signing: every signature then goes through it, as on the portable path.
   if (currentSubtleSign() !== runtimeSubtleSign) return undefined
   let entry = prepared.get(cryptoKey)
-  if (entry === undefined) {
-    entry = prepare(cryptoKey)
-    prepared.set(cryptoKey, entry)
-  }
   if (entry === null) return undefined
   try {
+    if (entry === undefined) {
+      entry = prepare(cryptoKey)
+      prepared.set(cryptoKey, entry)
+      if (entry === null) return undefined
+    }
     return signWith(entry, params, input)
   } catch {
-    // node:crypto refused (parameters WebCrypto may reject too): WebCrypto signs, or throws its own error, and
-    // keeps this key from now on so a failing key costs one try.
+    // node:crypto refused (parameters WebCrypto may reject too) or the key is not what it claims: WebCrypto
+    // signs, or throws its own error, and keeps this key from now on so a failing key costs one try.
     prepared.set(cryptoKey, null)
     return undefined
   }

@@ -320,6 +320,13 @@ describe('node:crypto signer: what it leaves to WebCrypto', () => {
     )
   })
 
+  it('an object whose CryptoKey getters throw: WebCrypto decides, with its own error', async () => {
+    const hollow = Object.create(CryptoKey.prototype) as CryptoKey
+    await sameFailure(() =>
+      signEncodedHeader('eyJhbGciOiJFUzI1NiJ9', PAYLOAD, hollow, { name: 'ECDSA', hash: 'SHA-256' }),
+    )
+  })
+
   it.skipIf(mlDsa === undefined)('ML-DSA-44 (when WebCrypto has it) still signs, and verifies', async () => {
     installNodeSigner()
     const jws = await signJws({ alg: 'ML-DSA-44' }, PAYLOAD, mlDsa!.privateKey)
