@@ -130,7 +130,7 @@ export const CLASSIFIERS: Classifier[] = [
   },
   {
     decision: 'D13',
-    name: 'a DPoP-Nonce value that is not an RFC 9449 nonce is not echoed',
+    name: 'an empty, over-long (over 1024) or control-bearing DPoP-Nonce value is not echoed',
     explains: (target, c) =>
       target.startsWith('DPoP-Nonce') && !isValidNonce((c as { nonce?: string }).nonce),
   },

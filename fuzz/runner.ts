@@ -3,7 +3,7 @@ import * as oc from 'openid-client'
 import * as gl from '../src/index.js'
 import { brief, describeDifference, outcomeOf, sameOutcome } from './differential.js'
 import { classify } from './explained.js'
-import { HANG_MS, judgeError, secretChannels, settle } from './harness.js'
+import { HANG_MS, judgeError, secretChannels, settle, type Settled } from './harness.js'
 import type { Api, Target } from './target.js'
 
 // Runs the cases of one target and counts how each ended. Used by `npm run fuzz` (fuzz/run.ts) and by the fast
@@ -106,6 +106,7 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ta
 
   /** Cases that took longer than the budget while others ran beside them. */
   const suspects: number[] = []
+  const theirSuspects: Array<[number, Settled]> = []
   const one = async (index: number, alone = false) => {
     const c = cases[index]
     const settled = await settle(() => target.run(ours, c, 'grantline'))
@@ -163,21 +164,30 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ta
     }
     if (options.differential && target.differential) {
       const theirsSettled = await settle(() => target.run(theirs, c, 'openid-client'))
-      stats.compared++
-      const a = outcomeOf(target, settled)
-      const b = outcomeOf(target, theirsSettled)
-      if (!sameOutcome(a, b)) {
-        const classifier = classify(target.name, c, a, b)
-        if (classifier) increment(stats.explained, classifier.decision)
-        else {
-          stats.unexplained++
-          find(
-            index,
-            'unexplained difference',
-            `grantline: ${brief(a)}\n      openid-client: ${brief(b)}\n      first difference: ${describeDifference(a, b)}`,
-            c,
-          )
-        }
+      if (theirsSettled.kind === 'hang' && !alone) {
+        // as for our side: openid-client gets its second chance alone, once the other cases are done
+        theirSuspects.push([index, settled])
+        return
+      }
+      compare(index, c, settled, theirsSettled)
+    }
+  }
+
+  const compare = (index: number, c: unknown, settled: Settled, theirsSettled: Settled) => {
+    stats.compared++
+    const a = outcomeOf(target, settled)
+    const b = outcomeOf(target, theirsSettled)
+    if (!sameOutcome(a, b)) {
+      const classifier = classify(target.name, c, a, b)
+      if (classifier) increment(stats.explained, classifier.decision)
+      else {
+        stats.unexplained++
+        find(
+          index,
+          'unexplained difference',
+          `grantline: ${brief(a)}\n      openid-client: ${brief(b)}\n      first difference: ${describeDifference(a, b)}`,
+          c,
+        )
       }
     }
   }
@@ -194,6 +204,14 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ta
   // A case counts as a hang only when it hangs again on its own: on a loaded machine, sixteen cases in flight
   // (some parsing 2 MiB or 100 000-deep bodies) can hold the event loop past a 2 s deadline.
   for (const index of suspects) await one(index, true)
+  for (const [index, settled] of theirSuspects) {
+    compare(
+      index,
+      cases[index],
+      settled,
+      await settle(() => target.run(theirs, cases[index], 'openid-client')),
+    )
+  }
   stats.ms = performance.now() - started
   return stats
 }
