@@ -111,7 +111,8 @@ export async function signJws(
   key: CryptoKey,
 ): Promise<string> {
   const alg = header['alg'] as string
-  return signEncodedHeader(encodeBase64url(JSON.stringify(header)), payload, key, signParams(alg, key))
+  const encode = runtimeSigner?.encode ?? encodeBase64url
+  return signEncodedHeader(encode(JSON.stringify(header)), payload, key, signParams(alg, key))
 }
 
 /**

@@ -125,7 +125,7 @@ function parts(jws: string) {
   return { header: header!, payload: payload!, signature: signature!, input: `${header}.${payload}` }
 }
 
-const HEADER_OF = (alg: string) => ({ alg, kid: 'k-1', typ: 'JWT' })
+const HEADER_OF = (alg: string) => ({ alg, kid: 'clé-✓-1', typ: 'JWT' })
 // Non-ASCII text, and a lone surrogate that both encoders must turn into U+FFFD alike.
 const PAYLOAD = {
   iss: 'client-1',
