@@ -104,6 +104,12 @@ function printTarget(stats: TargetStats, differential: boolean) {
     console.log(
       `  openid-client: ${stats.compared} compared, differences explained: ${explained}; unexplained: ${stats.unexplained}`,
     )
+    for (const [kind, count] of [...stats.unexplainedKinds].sort((x, y) => y[1] - x[1])) {
+      console.log(`    unexplained: ${count}× grantline ${kind}`)
+    }
+  }
+  for (const [kind, count] of [...stats.findingKinds].sort((x, y) => y[1] - x[1]).slice(0, 12)) {
+    console.log(`  rule broken: ${count}× ${kind}`)
   }
   for (const finding of stats.findings) {
     console.log(

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import * as oc from 'openid-client'
 import * as gl from '../src/index.js'
-import { brief, describeDifference, outcomeOf, sameOutcome } from './differential.js'
+import { brief, describeDifference, outcomeOf, sameOutcome, type Outcome } from './differential.js'
 import { classify } from './explained.js'
 import { HANG_MS, judgeError, secretChannels, settle, type Settled } from './harness.js'
 import type { Api, Target } from './target.js'
@@ -31,6 +31,10 @@ export interface TargetStats {
   unprintable: number
   explained: Map<string, number>
   unexplained: number
+  /** Rule breaks by kind and message. */
+  findingKinds: Map<string, number>
+  /** Unexplained differences by kind: our outcome / openid-client's. */
+  unexplainedKinds: Map<string, number>
   /** Cases openid-client was fed (differential mode). */
   compared: number
   ms: number
@@ -88,12 +92,17 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ta
     unprintable: 0,
     explained: new Map(),
     unexplained: 0,
+    findingKinds: new Map(),
+    unexplainedKinds: new Map(),
     compared: 0,
     ms: 0,
     findings: [],
   }
   const perKind = new Map<string, number>()
   const find = (index: number, what: string, detail: string, c: unknown) => {
+    if (what !== 'unexplained difference') {
+      increment(stats.findingKinds, `${what}: ${detail.replace(/\s+at [\s\S]*$/, '').slice(0, 140)}`)
+    }
     const kept = perKind.get(what) ?? 0
     perKind.set(what, kept + 1)
     if (kept < options.keep) stats.findings.push({ index, what, detail, case: describeCase(target, c) })
@@ -182,6 +191,7 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ta
       if (classifier) increment(stats.explained, classifier.decision)
       else {
         stats.unexplained++
+        increment(stats.unexplainedKinds, `${signature(a)} / openid-client ${signature(b)}`)
         find(
           index,
           'unexplained difference',
@@ -214,6 +224,16 @@ export async function runTarget(target: Target, options: RunOptions): Promise<Ta
   }
   stats.ms = performance.now() - started
   return stats
+}
+
+/** An outcome in a few words: the error class and code, or "result". */
+function signature(outcome: Outcome): string {
+  switch (outcome.kind) {
+    case 'error':
+      return `${outcome.name}${outcome.code === undefined ? '' : ` ${String(outcome.code)}`}`
+    default:
+      return outcome.kind
+  }
 }
 
 /** Whether a run of these stats breaks one of the rules (each of these counts must be zero). */
