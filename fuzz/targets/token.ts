@@ -114,7 +114,15 @@ export type Settings = typeof settingsArb extends fc.Arbitrary<infer T> ? T : ne
  */
 const idTokenArb = fc.oneof(
   { weight: 12, arbitrary: unsignedIdToken },
-  { weight: 1, arbitrary: fc.constantFrom(`IDT-${PLANTED}`, `IDT-${PLANTED}.x`, `a.IDT-${PLANTED}.c.d`) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      `IDT-${PLANTED}`,
+      `IDT-${PLANTED}.x`,
+      `a.IDT-${PLANTED}.c.d`,
+      `a.b.c.d.IDT-${PLANTED}`,
+    ),
+  },
 )
 
 export interface TokenCase {
