@@ -1,7 +1,8 @@
 import { Agent, type AgentOptions } from 'node:https'
 import { createSecureContext } from 'node:tls'
 import { customFetch } from '../symbols.js'
-import type { Configuration } from '../configuration.js'
+import { Configuration } from '../configuration.js'
+import { argError } from '../internal/assert.js'
 import type { CustomFetch, CustomFetchOptions } from '../types.js'
 import { AGENT_OPTIONS, exchange } from './transport.js'
 
@@ -81,10 +82,9 @@ export function mtlsFetch(options: MtlsFetchOptions): MtlsFetch {
  * ```
  */
 export function useClientCertificate(config: Configuration, options: MtlsFetchOptions): void {
-  // The Configuration's own setter checks `config` (a TypeError for anything else) before any key is read.
-  const current = (config as { [customFetch]?: CustomFetch })[customFetch]
-  const fetch = mtlsFetch(options)
-  ;(config as { [customFetch]?: CustomFetch })[customFetch] = fetch
+  if (!(config instanceof Configuration)) throw argError('"config" must be an instance of Configuration')
+  const current = config[customFetch]
+  config[customFetch] = mtlsFetch(options)
   // A certificate replaced on the same Configuration: its pooled connections are closed.
   if (current !== undefined) certificateAgents.get(current)?.destroy()
 }
