@@ -42,7 +42,7 @@ export function certificateAgentOf(fetch: CustomFetch): Agent | undefined {
  * `customFetch`, grantline sends on its agent directly (the fast path, as {@link useClientCertificate} does);
  * called as a plain fetch, it speaks just what grantline asks of one: redirects are never followed (a 3xx comes
  * back as is), the abort signal is honoured until the response body has been read, and the result is a real
- * `Response`. Only `https:` URLs are accepted. It asks for uncompressed responses (DECISIONS D29).
+ * `Response`. Only `https:` URLs are accepted. It asks for uncompressed responses (DECISIONS D30).
  *
  * @example
  * ```ts

@@ -50,7 +50,7 @@ export interface Exchange {
 /** Statuses whose responses have no body (Fetch: "null body status"). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304])
 
-/** DECISIONS D29: responses are asked for uncompressed; a compressed one is still decoded. */
+/** DECISIONS D30: responses are asked for uncompressed; a compressed one is still decoded. */
 const ACCEPT_ENCODING = 'identity'
 
 export function exchange(x: Exchange): Promise<Response> {

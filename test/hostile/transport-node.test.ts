@@ -20,7 +20,7 @@ import { rejection } from '../support/expect.js'
 /**
  * Issue 10 item 1: the node:http transport behaves as the fetch path does. Each scenario runs on both paths
  * (setTransport) and the outcomes are compared, so the fetch path is the oracle; the few deliberate differences
- * (DECISIONS D29) are asserted as such.
+ * (DECISIONS D30) are asserted as such.
  */
 
 const GOOD = { access_token: 'at-1', token_type: 'bearer', expires_in: 60 }
@@ -96,7 +96,7 @@ describe('the request on the wire', () => {
       accept: 'application/json',
       connection: 'keep-alive',
     })
-    // DECISIONS D29.
+    // DECISIONS D30.
     expect(sent.node.headers['accept-encoding']).toBe('identity')
     expect(sent.fetch.headers['accept-encoding']).toBe('gzip, deflate')
     expect(sent.node.headers['accept-language']).toBeUndefined()

@@ -9,7 +9,7 @@ import { expectTypeError } from '../support/expect.js'
 
 /**
  * Issue 10 item 2: which path a request without a customFetch takes on Node.js. The two paths tell themselves
- * apart on the wire: the node:http transport asks for `accept-encoding: identity` (DECISIONS D29), Node's fetch
+ * apart on the wire: the node:http transport asks for `accept-encoding: identity` (DECISIONS D30), Node's fetch
  * for `gzip, deflate` (and adds `sec-fetch-mode`).
  */
 
