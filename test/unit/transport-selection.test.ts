@@ -58,6 +58,12 @@ async function pathOfOneRequest(cfg: Configuration = config): Promise<'node' | '
   return 'fetch'
 }
 
+describe('the test projects', () => {
+  it('GRANTLINE_TRANSPORT of the vitest project set the initial mode, so every suite runs once per path', () => {
+    expect(previousMode).toBe(process.env['GRANTLINE_TRANSPORT'] ?? 'auto')
+  })
+})
+
 describe('auto mode', () => {
   it('takes the node:http transport while the application has not touched fetch', async () => {
     expect(await pathOfOneRequest()).toBe('node')
