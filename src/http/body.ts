@@ -7,15 +7,21 @@ import { registerBody } from '../internal/redact.js'
 export const MAX_BODY_BYTES = 1024 * 1024
 
 /**
- * Bodies a runtime transport has already read in full (grantline/node): {@link readText} takes the bytes from
- * here instead of streaming them, and the taker marks the body used. Keyed weakly: a Response nobody holds
- * takes its bytes with it.
+ * The method by which a Response whose body a runtime transport has already read in full (grantline/node's
+ * BufferedResponse) hands the bytes to {@link readText}, instead of a stream: it returns them once and marks the
+ * body used. A method on the class's prototype rather than a WeakMap entry per Response: nothing to register per
+ * request. The symbol is private to grantline.
  */
-const prereadBodies = new WeakMap<Response, (response: Response) => Uint8Array>()
+export const takeBody: unique symbol = Symbol('takeBody')
 
-/** Registers the already-read body of `response`; `take` returns its bytes once and marks the body used. */
+/** A Response with an already-read body. */
+export interface PrereadResponse extends Response {
+  [takeBody](): Uint8Array
+}
+
+/** Gives any Response an already-read body: `take` returns its bytes once and marks the body used. */
 export function handOverBody(response: Response, take: (response: Response) => Uint8Array): void {
-  prereadBodies.set(response, take)
+  Object.defineProperty(response, takeBody, { value: () => take(response) })
 }
 
 /**
@@ -27,9 +33,8 @@ export async function readText(
   signal: AbortSignal | undefined = signalFor(response),
 ): Promise<string> {
   if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
-  const take = prereadBodies.get(response)
-  if (take !== undefined) {
-    const bytes = take(response)
+  if (takeBody in response) {
+    const bytes = (response as PrereadResponse)[takeBody]()
     if (bytes.byteLength > MAX_BODY_BYTES) {
       throw ope(`"response" body is larger than ${MAX_BODY_BYTES} bytes`, 'OAUTH_INVALID_RESPONSE')
     }

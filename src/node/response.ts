@@ -1,26 +1,44 @@
-import { handOverBody } from '../http/body.js'
+import { takeBody, type PrereadResponse } from '../http/body.js'
 
 const EMPTY = new Uint8Array(0)
 
 /**
  * A WHATWG `Response` whose body the transport has already read in full. Building a `Response` around a byte
  * body costs a web stream (~15 µs); this one is made with a null body and keeps the bytes beside it: the
- * pipeline takes them through `handOverBody` (src/http/body.ts) without a stream, while anyone else reading the
+ * pipeline takes them through its `[takeBody]()` method (src/http/body.ts) without a stream, while anyone else reading the
  * body (`text()`, `json()`, `body`, `clone()`, e.g. on `err.response`) gets a real stream made on first use.
  */
-export class BufferedResponse extends Response {
+export class BufferedResponse extends Response implements PrereadResponse {
   /** The body; null for a response without one (HEAD, 204, 205, 304). */
   readonly #bytes: Uint8Array | null
   readonly #url: string
+  /** `IncomingMessage.rawHeaders`, until someone reads `headers` (a successful token request never does). */
+  #raw: string[] | undefined
   #used = false
   /** A full Response over the same bytes, made the first time someone reads the body other than the pipeline. */
   #full: Response | undefined
 
-  constructor(bytes: Uint8Array | null, status: number, statusText: string, url: string) {
+  constructor(
+    bytes: Uint8Array | null,
+    status: number,
+    statusText: string,
+    url: string,
+    rawHeaders: string[] | undefined,
+  ) {
     super(null, { status, statusText })
     this.#bytes = bytes
     this.#url = url
-    handOverBody(this, take)
+    this.#raw = rawHeaders
+  }
+
+  override get headers(): Headers {
+    const headers = super.headers
+    const raw = this.#raw
+    if (raw !== undefined) {
+      this.#raw = undefined
+      for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!)
+    }
+    return headers
   }
 
   override get url(): string {
@@ -69,7 +87,10 @@ export class BufferedResponse extends Response {
 
   override clone(): Response {
     if (this.bodyUsed) throw new TypeError('Response.clone: Body has already been consumed.')
-    const copy = new BufferedResponse(this.#bytes, this.status, this.statusText, this.#url)
+    if (this.#raw !== undefined) {
+      return new BufferedResponse(this.#bytes, this.status, this.statusText, this.#url, this.#raw)
+    }
+    const copy = new BufferedResponse(this.#bytes, this.status, this.statusText, this.#url, undefined)
     this.headers.forEach((value, name) => {
       if (name !== 'set-cookie') copy.headers.append(name, value)
     })
@@ -77,27 +98,25 @@ export class BufferedResponse extends Response {
     return copy
   }
 
-  /** The bytes, once; the body counts as used afterwards. */
-  static take(response: BufferedResponse): Uint8Array {
-    if (response.#bytes === null) return EMPTY
-    if (response.bodyUsed) throw new TypeError('Body is unusable: Body has already been read')
-    response.#used = true
-    return response.#bytes
+  /** The bytes, for the pipeline (src/http/body.ts readText), once; the body counts as used afterwards. */
+  [takeBody](): Uint8Array {
+    if (this.#bytes === null) return EMPTY
+    if (this.bodyUsed) throw new TypeError('Body is unusable: Body has already been read')
+    this.#used = true
+    return this.#bytes
   }
 
   #materialize(): Response {
     if (this.#full === undefined) {
+      // With the headers, so that blob() and formData() see the content-type.
       this.#full = new Response(this.#bytes as Uint8Array<ArrayBuffer> | null, {
         status: this.status,
         statusText: this.statusText,
+        headers: this.headers,
       })
       // Read by the pipeline already: the full body is a used one too.
       if (this.#used) this.#full.arrayBuffer().catch(() => {})
     }
     return this.#full
   }
-}
-
-function take(response: Response): Uint8Array {
-  return BufferedResponse.take(response as BufferedResponse)
 }

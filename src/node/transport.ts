@@ -179,7 +179,7 @@ export function exchange(x: Exchange): Promise<Response> {
       if (x.method === 'HEAD' || NULL_BODY.has(status)) {
         settle()
         res.resume()
-        resolve(withHeaders(new BufferedResponse(null, status, res.statusMessage ?? '', url.href), raw))
+        resolve(new BufferedResponse(null, status, res.statusMessage ?? '', url.href, raw))
         return
       }
       const codings = contentCodings(raw)
@@ -201,7 +201,7 @@ export function exchange(x: Exchange): Promise<Response> {
         if (streaming) return
         settle()
         const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)
-        resolve(withHeaders(new BufferedResponse(bytes, status, res.statusMessage ?? '', url.href), raw))
+        resolve(new BufferedResponse(bytes, status, res.statusMessage ?? '', url.href, raw))
       })
       process.nextTick(() => {
         if (res.complete || over) return
