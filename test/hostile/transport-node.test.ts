@@ -224,6 +224,7 @@ describe('the response', () => {
     const seen = await onBothPaths(async () => {
       const response = await fetchProtectedResource(config, 'at', new URL(`${server.origin}/api`), 'GET')
       const clone = response.clone()
+      const blobType = (await response.clone().blob()).type
       const first = await response.text()
       const again = await response.text().catch((e: unknown) => (e as Error).name)
       let cloneAfterRead: string
@@ -233,7 +234,7 @@ describe('the response', () => {
       } catch (e) {
         cloneAfterRead = (e as Error).name
       }
-      return { first, again, used: response.bodyUsed, cloned: await clone.json(), cloneAfterRead }
+      return { first, again, used: response.bodyUsed, cloned: await clone.json(), cloneAfterRead, blobType }
     })
     expect(seen.node).toEqual(seen.fetch)
     expect(seen.node).toEqual({
@@ -242,6 +243,7 @@ describe('the response', () => {
       used: true,
       cloned: { ok: true },
       cloneAfterRead: 'TypeError',
+      blobType: 'application/json',
     })
   })
 
