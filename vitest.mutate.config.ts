@@ -11,11 +11,22 @@ import { defineConfig } from 'vitest/config'
  * - `test/hostile/differential.test.ts` and `test/unit/fuzz.test.ts`: generated inputs by the thousand (4 s each
  *   per run), which every surviving mutant would pay in full; the targeted tests pin the same rules at their
  *   boundaries. They stay in `npm test`.
+ * - The Node.js transport's own tests (`transport-*`, `node-*`, `mtls-fetch`): they exercise `src/node/`, which is
+ *   not mutated, and expect the per-project setup of `vitest.config.ts`. The mutation run takes the portable
+ *   fetch path, as the `fetch` project does.
  */
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/hostile/**/*.test.ts'],
-    exclude: ['test/hostile/polling.test.ts', 'test/hostile/differential.test.ts', 'test/unit/fuzz.test.ts'],
+    exclude: [
+      'test/hostile/polling.test.ts',
+      'test/hostile/differential.test.ts',
+      'test/unit/fuzz.test.ts',
+      'test/unit/transport-*.test.ts',
+      'test/unit/node-*.test.ts',
+      'test/unit/mtls-fetch.test.ts',
+    ],
+    env: { GRANTLINE_TRANSPORT: 'fetch' },
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },
