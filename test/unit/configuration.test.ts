@@ -8,6 +8,7 @@ import {
   genericGrantRequest,
 } from '../../src/index.js'
 import { DEFAULT_TIMEOUT, stateOf, transportOf } from '../../src/configuration.js'
+import { timeoutSignal } from '../../src/http/send.js'
 import type { CustomFetch, ServerMetadata } from '../../src/index.js'
 
 const server: ServerMetadata = {
@@ -151,16 +152,18 @@ describe('Configuration.timeout (DECISIONS D1)', () => {
     const config = new Configuration(server, 'a')
     expect(DEFAULT_TIMEOUT).toBe(30)
     expect(config.timeout).toBe(30)
-    expect(transportOf(stateOf(config)).signal).toBeInstanceOf(AbortSignal)
+    // The deadline travels as a number; send() makes it a signal on the fetch path, one timer on Node's.
+    expect(transportOf(stateOf(config)).timeout).toBe(30)
+    expect(timeoutSignal(transportOf(stateOf(config)).timeout)).toBeInstanceOf(AbortSignal)
   })
 
   it('0 and Infinity disable the deadline', () => {
     const config = new Configuration(server, 'a')
     config.timeout = 0
     expect(config.timeout).toBe(0)
-    expect(transportOf(stateOf(config)).signal).toBeUndefined()
+    expect(timeoutSignal(transportOf(stateOf(config)).timeout)).toBeUndefined()
     config.timeout = Infinity
-    expect(transportOf(stateOf(config)).signal).toBeUndefined()
+    expect(timeoutSignal(transportOf(stateOf(config)).timeout)).toBeUndefined()
   })
 
   it('setting undefined restores the default; a negative or NaN timeout is refused', () => {
