@@ -19,9 +19,9 @@ interface Prepared {
 }
 
 /**
- * One entry per CryptoKey; `null` marks a key node:crypto cannot sign with (left to WebCrypto for good). The
- * KeyObjects never leave this module: on Node.js, `KeyObject.from()` also accepts non-extractable keys, and a
- * KeyObject's `export()` ignores `extractable`, so handing one out would make a non-extractable key exportable.
+ * One entry per CryptoKey; `null` marks a key node:crypto does not sign with (left to WebCrypto for good). The
+ * KeyObjects never leave this module: `KeyObject.from()` also accepts non-extractable keys (see SignerPolicy),
+ * and a KeyObject's `export()` ignores `extractable`, so handing one out would make such a key exportable.
  */
 const prepared = new WeakMap<CryptoKey, Prepared | null>()
 
@@ -36,6 +36,47 @@ const KEY_TYPES: Record<string, string> = {
   Ed25519: 'ed25519',
   HMAC: 'secret',
 }
+
+/** The runtime, as far as the signer's choices go. */
+export interface RuntimeFacts {
+  /** `process.versions.node`: the Node.js version, or the one Bun and Deno report for their compatibility. */
+  node: string | undefined
+  bun: boolean
+  deno: boolean
+}
+
+/** What the signer does on a runtime. */
+export interface SignerPolicy {
+  /**
+   * Whether a non-extractable CryptoKey may become a KeyObject. `KeyObject.from()` accepts one on Node.js 20 to
+   * 25 without a word (DEP0204 is documentation-only from 24), prints a DeprecationWarning from 26 and throws
+   * from 27; Bun prints the warning too; Deno accepts it silently. Where it would warn, such keys stay on
+   * WebCrypto: a library must not print into its users' logs. Extractable keys are not deprecated anywhere.
+   */
+  convertsNonExtractable: boolean
+  /**
+   * WebCrypto algorithms this runtime signs faster on WebCrypto than through node:crypto (measured with
+   * src/internal/jws.ts signJws, CPU per signature). Deno 2.9: ES256 370 µs on WebCrypto against 475 through its
+   * node:crypto, RS256 1,100 against 1,200; PS256, Ed25519 and HS256 are faster through node:crypto there.
+   */
+  webCryptoFaster: ReadonlySet<string>
+}
+
+export function signerPolicy(runtime: RuntimeFacts): SignerPolicy {
+  const major = Number(runtime.node?.split('.')[0])
+  return {
+    convertsNonExtractable: runtime.deno || (!runtime.bun && major >= 20 && major < 26),
+    webCryptoFaster: new Set(runtime.deno ? ['ECDSA', 'RSASSA-PKCS1-v1_5'] : []),
+  }
+}
+
+const versions = (globalThis as { process?: { versions?: Record<string, string | undefined> } }).process
+  ?.versions
+const POLICY = signerPolicy({
+  node: versions?.['node'],
+  bun: typeof versions?.['bun'] === 'string',
+  deno: typeof (globalThis as { Deno?: unknown }).Deno === 'object',
+})
 
 const OPTIONS: Record<string, Omit<SignKeyObjectInput, 'key'>> = {
   ECDSA: { dsaEncoding: 'ieee-p1363' },
@@ -53,6 +94,8 @@ function prepare(cryptoKey: CryptoKey): Prepared | null {
   const expected = KEY_TYPES[name]
   // WebCrypto refuses a key without the "sign" usage; leaving such a key to it keeps its error.
   if (expected === undefined || !cryptoKey.usages.includes('sign')) return null
+  if (POLICY.webCryptoFaster.has(name)) return null
+  if (!cryptoKey.extractable && !POLICY.convertsNonExtractable) return null
   let key: KeyObject
   try {
     key = KeyObject.from(cryptoKey)
@@ -133,9 +176,10 @@ const NODE_SIGNER: JwsSigner = Object.freeze({ sign: nodeSigner, encode })
  * Makes grantline sign DPoP proofs, client assertions and JWT bearer assertions with node:crypto on this thread
  * (ECDSA, RSA-PSS, RSASSA-PKCS1-v1_5, Ed25519, HMAC). Header and payload bytes are those of the portable signer;
  * RS*, Ed25519 and HS* signatures are the same bytes, ES* and PS* are randomized and verify alike. Keys or
- * algorithms node:crypto cannot sign with (ML-DSA on Node.js 20, keys of another WebCrypto implementation)
- * keep signing on WebCrypto, and so does every key once the application replaces `crypto.subtle.sign` (after
- * this call). Idempotent.
+ * algorithms node:crypto cannot sign with (ML-DSA on Node.js 20, keys of another WebCrypto implementation),
+ * non-extractable keys where converting them would print a deprecation warning (Node.js 26 and later, Bun) and
+ * algorithms WebCrypto signs faster on this runtime (ES* and RS* on Deno) keep signing on WebCrypto, and so does
+ * every key once the application replaces `crypto.subtle.sign` (after this call). Idempotent.
  */
 export function installNodeSigner(): void {
   runtimeSubtleSign = currentSubtleSign()

@@ -15,7 +15,7 @@ import {
 } from '../../src/index.js'
 import { setSigner, signEncodedHeader, signJws, signParams } from '../../src/internal/jws.js'
 import * as signerModule from '../../src/node/signer.js'
-import { installNodeSigner, uninstallNodeSigner } from '../../src/node/signer.js'
+import { installNodeSigner, signerPolicy, uninstallNodeSigner } from '../../src/node/signer.js'
 import type { DPoPProofHandle } from '../../src/types.js'
 
 const AS: ServerMetadata = { issuer: 'https://as.example', token_endpoint: 'https://as.example/token' }
@@ -342,6 +342,45 @@ describe('node:crypto signer: what it leaves to WebCrypto', () => {
   })
 })
 
+describe('node:crypto signer: the policy per runtime', () => {
+  const facts = (node: string | undefined, runtime: 'node' | 'bun' | 'deno' = 'node') => ({
+    node,
+    bun: runtime === 'bun',
+    deno: runtime === 'deno',
+  })
+
+  it.each([
+    ['20.0.0', true],
+    ['20.20.2', true],
+    ['22.12.0', true],
+    // DEP0204 is documentation-only on 24 and 25: converting stays silent.
+    ['24.0.0', true],
+    ['25.9.1', true],
+    // A DeprecationWarning from 26, an error from 27: such keys stay on WebCrypto.
+    ['26.0.0', false],
+    ['27.1.0', false],
+    ['19.9.0', false],
+    [undefined, false],
+  ] as const)('Node.js %s converts non-extractable keys: %s', (version, expected) => {
+    expect(signerPolicy(facts(version)).convertsNonExtractable).toBe(expected)
+    expect([...signerPolicy(facts(version)).webCryptoFaster]).toEqual([])
+  })
+
+  it('Bun warns on converting a non-extractable key, whatever Node.js version it reports; Deno does not', () => {
+    expect(signerPolicy(facts('24.3.0', 'bun')).convertsNonExtractable).toBe(false)
+    expect(signerPolicy(facts('22.0.0', 'deno')).convertsNonExtractable).toBe(true)
+    expect(signerPolicy(facts(undefined, 'deno')).convertsNonExtractable).toBe(true)
+  })
+
+  it('Deno keeps ECDSA and RSASSA-PKCS1-v1_5 on WebCrypto (faster there), the rest on node:crypto', () => {
+    expect([...signerPolicy(facts('22.0.0', 'deno')).webCryptoFaster].sort()).toEqual([
+      'ECDSA',
+      'RSASSA-PKCS1-v1_5',
+    ])
+    expect([...signerPolicy(facts('24.3.0', 'bun')).webCryptoFaster]).toEqual([])
+  })
+})
+
 describe('node:crypto signer: what a real verifier accepts (jose jwtVerify)', () => {
   const config = new Configuration(AS, CLIENT.client_id)
 
@@ -445,7 +484,11 @@ describe('node:crypto signer: no key material reachable', () => {
       inspect(value, { showHidden: true, depth: Infinity, getters: true }),
     )
     expect(returned).toBeUndefined()
-    expect(Object.keys(signerModule).sort()).toEqual(['installNodeSigner', 'uninstallNodeSigner'])
+    expect(Object.keys(signerModule).sort()).toEqual([
+      'installNodeSigner',
+      'signerPolicy',
+      'uninstallNodeSigner',
+    ])
     for (const text of printed) {
       expect(text).not.toContain(d!)
       expect(text).not.toContain(pkcs8.toString('base64'))
