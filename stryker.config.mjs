@@ -25,7 +25,8 @@ const config = {
   incrementalFile: 'reports/stryker-incremental.json',
   reporters: ['clear-text', 'json', 'progress'],
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
-  clearTextReporter: { allowColor: false },
+  // Survivors are listed (file:line, mutator, replacement), then the score table per folder and per file.
+  clearTextReporter: { allowColor: false, reportTests: false },
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   ignorePatterns: ['dist', 'coverage', 'reports', '.bench-tmp', 'bench', 'demo', 'examples', 'docs'],
