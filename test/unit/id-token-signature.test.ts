@@ -10,7 +10,7 @@ import {
   enableNonRepudiationChecks,
   genericGrantRequest,
 } from '../../src/index.js'
-import type { CustomFetchOptions, JWK, ServerMetadata } from '../../src/index.js'
+import type { ClientMetadata, CustomFetchOptions, JWK, ServerMetadata } from '../../src/index.js'
 import { rejection } from '../support/expect.js'
 
 const ISSUER = 'https://op.example.test'
@@ -25,7 +25,7 @@ interface Setup {
   keys: JWK[]
   idToken: string
   server?: Partial<ServerMetadata>
-  client?: Record<string, unknown>
+  client?: Partial<ClientMetadata>
 }
 
 function run({ keys, idToken, server, client }: Setup) {
