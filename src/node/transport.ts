@@ -253,7 +253,8 @@ export function exchange(x: Exchange): Promise<Response> {
           },
         })
         const response = new Response(body, { status, statusText: res.statusMessage ?? '' })
-        Object.defineProperty(response, 'url', { value: url.href })
+        // As fetch's own Response (the buffered one does the same).
+        Object.defineProperties(response, { url: { value: url.href }, type: { value: 'basic' } })
         return withHeaders(response, raw)
       }
     }

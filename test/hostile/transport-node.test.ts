@@ -185,6 +185,17 @@ describe('the response', () => {
     const outcomes = await onBothPaths(() => outcome(clientCredentialsGrant(config)))
     expect(outcomes.node).toEqual(outcomes.fetch)
     expect(outcomes.node).toMatchObject({ ok: { access_token: 'at-1' } })
+    // The same response handed to a caller: a streamed Response that looks like fetch's.
+    const seen = await onBothPaths(async () => {
+      const response = await fetchProtectedResource(config, 'at', new URL(`${server.origin}/api`), 'GET')
+      return {
+        type: response.type,
+        url: response.url,
+        redirected: response.redirected,
+        body: await response.json(),
+      }
+    })
+    expect(seen.node).toEqual(seen.fetch)
   })
 
   it('an OAuth error’s response is a real Response, in the same state as on the fetch path', async () => {
