@@ -186,38 +186,63 @@ export type EndpointContext = Pick<ConfigState, 'as' | 'tlsOnly'> & {
   readonly client: Pick<ClientMetadata, 'use_mtls_endpoint_aliases'>
 }
 
+/** The endpoint names {@link resolveEndpoint} accepts. */
+export type EndpointName =
+  AliasableEndpoint | 'jwks_uri' | 'registration_endpoint' | 'authorization_endpoint' | 'end_session_endpoint'
+
+/**
+ * Parsed endpoint URLs per state (or discovery context), by endpoint and alias choice. They depend only on the
+ * server and client metadata, which are frozen at construction, so each is parsed once; the HTTPS rule, which
+ * `allowInsecureRequests` can lift later, is checked on every call. The URLs are never handed out: callers get
+ * a copy or, on the request pipeline's hot path, treat the shared one as read-only.
+ */
+const endpointCache = new WeakMap<EndpointContext, Map<string, URL>>()
+
+function cachedEndpoint(state: EndpointContext, endpoint: EndpointName, useAlias: boolean): URL {
+  let urls = endpointCache.get(state)
+  const key = useAlias ? endpoint : `${endpoint}#direct`
+  let url = urls?.get(key)
+  if (url === undefined) {
+    const aliases = state.as.mtls_endpoint_aliases
+    const aliased =
+      useAlias &&
+      state.client.use_mtls_endpoint_aliases &&
+      typeof aliases === 'object' &&
+      aliases !== null &&
+      endpoint in aliases
+    const value: unknown = aliased ? aliases[endpoint] : state.as[endpoint]
+    const name = aliased ? `as.mtls_endpoint_aliases.${endpoint}` : `as.${endpoint}`
+    url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined
+    if (url === undefined) {
+      throw ope(
+        `authorization server metadata does not contain a valid "${name}"`,
+        value === undefined ? 'OAUTH_MISSING_SERVER_METADATA' : 'OAUTH_INVALID_SERVER_METADATA',
+      )
+    }
+    if (urls === undefined) endpointCache.set(state, (urls = new Map()))
+    urls.set(key, url)
+  }
+  if (url.protocol !== 'https:' && (url.protocol !== 'http:' || state.tlsOnly)) {
+    // The error carries a copy: the cached URL never reaches a caller.
+    checkProtocol(new URL(url.href), state.tlsOnly)
+  }
+  return url
+}
+
 /**
  * The URL of a server endpoint, through its mTLS alias when the client asks for aliases and the server has one,
- * checked against the HTTPS rule.
+ * checked against the HTTPS rule. A fresh URL the caller may change.
  */
-export function resolveEndpoint(
-  state: EndpointContext,
-  endpoint:
-    | AliasableEndpoint
-    | 'jwks_uri'
-    | 'registration_endpoint'
-    | 'authorization_endpoint'
-    | 'end_session_endpoint',
-  useAlias = true,
-): URL {
-  const aliases = state.as.mtls_endpoint_aliases
-  const aliased =
-    useAlias &&
-    state.client.use_mtls_endpoint_aliases &&
-    typeof aliases === 'object' &&
-    aliases !== null &&
-    endpoint in aliases
-  const value: unknown = aliased ? aliases[endpoint] : state.as[endpoint]
-  const name = aliased ? `as.mtls_endpoint_aliases.${endpoint}` : `as.${endpoint}`
-  const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined
-  if (url === undefined) {
-    throw ope(
-      `authorization server metadata does not contain a valid "${name}"`,
-      value === undefined ? 'OAUTH_MISSING_SERVER_METADATA' : 'OAUTH_INVALID_SERVER_METADATA',
-    )
-  }
-  checkProtocol(url, state.tlsOnly)
-  return url
+export function resolveEndpoint(state: EndpointContext, endpoint: EndpointName, useAlias = true): URL {
+  return new URL(cachedEndpoint(state, endpoint, useAlias).href)
+}
+
+/**
+ * {@link resolveEndpoint} without the copy, for the request pipeline: the URL is shared by every request of the
+ * state and MUST NOT be changed nor handed to code outside grantline.
+ */
+export function sharedEndpoint(state: EndpointContext, endpoint: EndpointName): URL {
+  return cachedEndpoint(state, endpoint, true)
 }
 
 /** HTTPS only, unless allowInsecureRequests; anything but HTTP(S) never. */

@@ -1,9 +1,15 @@
 import { argError } from '../internal/assert.js'
-import { randomBase64url } from '../internal/base64url.js'
 import { modifyAssertionOf, signJws } from '../internal/jws.js'
+import { randomJti } from './jti.js'
 import { modifyAssertion } from '../symbols.js'
 import { nowSeconds } from '../internal/time.js'
-import type { ClientMetadata, JsonValue, ModifyAssertionFunction, ServerMetadata } from '../types.js'
+import type {
+  ClientAuth,
+  ClientMetadata,
+  JsonValue,
+  ModifyAssertionFunction,
+  ServerMetadata,
+} from '../types.js'
 
 /**
  * Shared by `client_secret_jwt` and `private_key_jwt` (RFC 7523 §2.2, §3; OIDC Core §9): the claims of a client
@@ -46,6 +52,22 @@ const endpoints = new WeakMap<Headers, URL>()
 /** Called by the request pipeline right before client authentication runs. */
 export function bindEndpoint(headers: Headers, url: URL): void {
   endpoints.set(headers, url)
+}
+
+/**
+ * grantline's own client authentication functions that never read the endpoint URL; the pipeline skips
+ * {@link bindEndpoint} for them. Any other function (a caller's own, or one wrapping ours) gets the URL bound.
+ */
+const endpointBlind = new WeakSet<ClientAuth>()
+
+/** Marks one of grantline's own client authentication functions as never reading the endpoint URL. */
+export function blindToEndpoint<T extends ClientAuth>(auth: T): T {
+  endpointBlind.add(auth)
+  return auth
+}
+
+export function ignoresEndpoint(auth: ClientAuth): boolean {
+  return endpointBlind.has(auth)
 }
 
 export interface CheckedAssertionOptions {
@@ -104,7 +126,7 @@ export async function attachAssertion(
   const now = nowSeconds(client)
   // Contract §2.3.5: the same members in the same order as openid-client, so assertions are interchangeable.
   const payload: Record<string, JsonValue | undefined> = {
-    jti: randomBase64url(32),
+    jti: randomJti(),
     aud: audienceFor(options.audience, as, headers),
     exp: now + LIFETIME,
     iat: now,

@@ -1,7 +1,12 @@
 import { toPublicError } from '../internal/errors.js'
 import { registerAuthSecret } from '../internal/redact.js'
 import type { ClientAuth, ClientMetadata } from '../types.js'
-import { attachAssertion, checkAssertionOptions, type ClientAssertionOptions } from './assertion.js'
+import {
+  attachAssertion,
+  blindToEndpoint,
+  checkAssertionOptions,
+  type ClientAssertionOptions,
+} from './assertion.js'
 import { checkSecretArgument, secretFor } from './secret.js'
 
 const encoder = new TextEncoder()
@@ -44,10 +49,11 @@ export function ClientSecretJwt(clientSecret?: string, options?: ClientAssertion
       return key
     }
     // The secret stays in this closure; the WeakMap entry lets errors redact an echo of it (D27).
-    return registerAuthSecret(async (as, client, body, headers) => {
+    const auth = registerAuthSecret(async (as, client, body, headers) => {
       const key = await keyFor(client)
       await attachAssertion(as, client, body, headers, key, { alg: 'HS256' }, checked)
     }, clientSecret)
+    return checked.audience === 'endpoint' ? auth : blindToEndpoint(auth)
   } catch (err) {
     throw toPublicError(err)
   }

@@ -2,7 +2,12 @@ import { argError } from '../internal/assert.js'
 import { toPublicError } from '../internal/errors.js'
 import { algFromKey, checkSigningKey, isCryptoKey } from '../internal/jws.js'
 import type { ClientAuth, PrivateKey } from '../types.js'
-import { attachAssertion, checkAssertionOptions, type ClientAssertionOptions } from './assertion.js'
+import {
+  attachAssertion,
+  blindToEndpoint,
+  checkAssertionOptions,
+  type ClientAssertionOptions,
+} from './assertion.js'
 
 /**
  * `private_key_jwt` (OIDC Core §9, RFC 7523 §2.2): the client signs an assertion with its private key. The
@@ -27,11 +32,12 @@ export function PrivateKeyJwt(
     const { key, kid } = unwrap(clientPrivateKey)
     const alg = algFromKey(key)
     const checked = checkAssertionOptions(options)
-    return async (as, client, body, headers) => {
+    const auth: ClientAuth = async (as, client, body, headers) => {
       // A fresh header each time: the modifyAssertion hook may change it.
       const header = kid === undefined ? { alg } : { alg, kid }
       await attachAssertion(as, client, body, headers, key, header, checked)
     }
+    return checked.audience === 'endpoint' ? auth : blindToEndpoint(auth)
   } catch (err) {
     throw toPublicError(err)
   }

@@ -1,4 +1,5 @@
 import type { ClientAuth } from '../types.js'
+import { blindToEndpoint } from './assertion.js'
 
 /**
  * `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2): the client certificate proves the client,
@@ -6,7 +7,7 @@ import type { ClientAuth } from '../types.js'
  * entry point's `mtlsFetch` (or any `customFetch` that presents one), usually with `use_mtls_endpoint_aliases`.
  */
 export function TlsClientAuth(): ClientAuth {
-  return (_as, client, body) => {
+  return blindToEndpoint((_as, client, body) => {
     body.set('client_id', client.client_id)
-  }
+  })
 }

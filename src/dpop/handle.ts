@@ -1,6 +1,7 @@
 import { epochSeconds, stateOf, type ConfigState, type Configuration } from '../configuration.js'
 import { argError } from '../internal/assert.js'
-import { encodeBase64url, randomBase64url } from '../internal/base64url.js'
+import { randomJti } from '../client-auth/jti.js'
+import { encodeBase64url } from '../internal/base64url.js'
 import { toPublicError } from '../internal/errors.js'
 import {
   algFromKey,
@@ -44,6 +45,8 @@ class KeyPairHandle implements DPoPProofHandle {
   readonly #modify: ModifyAssertionFunction | undefined
   readonly #nonces = new NonceCache()
   #header: Promise<ProofHeader> | undefined
+  /** {@link #header} once it has resolved: later proofs skip awaiting it. */
+  #ready: ProofHeader | undefined
   #thumbprint: Promise<string> | undefined
 
   constructor(state: ConfigState, keyPair: CryptoKeyPair, alg: string, modify?: ModifyAssertionFunction) {
@@ -70,7 +73,7 @@ class KeyPairHandle implements DPoPProofHandle {
     const target = typeof url === 'string' ? new URL(url) : url
     const payload: Record<string, JsonValue | undefined> = {
       iat: epochSeconds(this.#state),
-      jti: randomBase64url(32),
+      jti: randomJti(),
       htm,
       nonce: this.#nonces.get(target.origin),
       // §4.2: the target URI without query and fragment.
@@ -86,8 +89,13 @@ class KeyPairHandle implements DPoPProofHandle {
     this.#nonces.set(origin, response.headers.get('dpop-nonce'))
   }
 
+  /** Whether `handle` is one of these, which never change nor keep the URLs they are given. */
+  static owns(handle: unknown): boolean {
+    return typeof handle === 'object' && handle !== null && #nonces in handle
+  }
+
   async #sign(payload: Record<string, JsonValue | undefined>): Promise<string> {
-    const { header, encoded, params } = await this.#proofHeader()
+    const { header, encoded, params } = this.#ready ?? (await this.#proofHeader())
     if (this.#modify === undefined) return signEncodedHeader(encoded, payload, this.#privateKey, params)
     // The hook gets copies, so whatever it changes applies to this proof only and the cached header stays intact.
     const copy: Record<string, JsonValue | undefined> = { ...header, jwk: { ...header.jwk } }
@@ -99,11 +107,11 @@ class KeyPairHandle implements DPoPProofHandle {
     this.#header ??= exportPublicJwk(this.#publicKey).then(
       (jwk) => {
         const header = { alg: this.#alg, typ: 'dpop+jwt' as const, jwk }
-        return {
+        return (this.#ready = {
           header,
           encoded: encodeBase64url(JSON.stringify(header)),
           params: signParams(this.#alg, this.#privateKey),
-        }
+        })
       },
       (err: unknown) => {
         this.#header = undefined
@@ -112,6 +120,14 @@ class KeyPairHandle implements DPoPProofHandle {
     )
     return this.#header
   }
+}
+
+/**
+ * Whether `handle` is a handle of {@link getDPoPHandle}, to which the request pipeline may give its shared
+ * endpoint URL; any other object implementing the handle interface gets a copy.
+ */
+export function ownsUrls(handle: DPoPProofHandle): boolean {
+  return KeyPairHandle.owns(handle)
 }
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the ASCII access token. */

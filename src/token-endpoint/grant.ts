@@ -46,10 +46,14 @@ export async function tokenGrant(
       DPoP,
       signal: options.signal,
     })
-    await options.onResponse?.(response)
+    if (options.onResponse) await options.onResponse(response)
     return processTokenResponse(state, response, options)
   }
-  const { body, idToken } = await withDPoPNonceRetry(options.nonceRetry === false ? undefined : DPoP, attempt)
+  // Without DPoP there is nothing to retry: one promise layer fewer.
+  const retryWith = options.nonceRetry === false ? undefined : DPoP
+  const { body, idToken } = await (retryWith === undefined
+    ? attempt()
+    : withDPoPNonceRetry(retryWith, attempt))
   if (idToken && state.nonRepudiation && options.nonRepudiation !== false) {
     await state.nonRepudiation(state, idToken.jws)
   }

@@ -1,5 +1,6 @@
-import { resolveEndpoint, transportOf, type AliasableEndpoint, type ConfigState } from '../configuration.js'
-import { bindEndpoint } from '../client-auth/assertion.js'
+import { sharedEndpoint, transportOf, type AliasableEndpoint, type ConfigState } from '../configuration.js'
+import { bindEndpoint, ignoresEndpoint } from '../client-auth/assertion.js'
+import { ownsUrls } from '../dpop/handle.js'
 import { send } from '../http/send.js'
 import { argError } from '../internal/assert.js'
 import { clientSecrets, registerResponseSecrets } from '../internal/redact.js'
@@ -77,21 +78,40 @@ export async function authenticatedRequest(
   options: AuthenticatedRequestOptions = {},
 ): Promise<Response> {
   checkServerIssuer(state.as.issuer)
-  const url = resolveEndpoint(state, endpoint)
+  // Shared by every request of this state: it goes to grantline's own code only (a foreign DPoP handle gets a
+  // copy), and none of it changes the URL.
+  const url = sharedEndpoint(state, endpoint)
   const headers = new Headers()
   if (USER_AGENT) headers.set('user-agent', USER_AGENT)
   headers.set('accept', options.accept ?? 'application/json')
-  await options.DPoP?.addProof(url, headers, 'POST')
+  const { DPoP } = options
+  const proofUrl = DPoP === undefined || ownsUrls(DPoP) ? url : new URL(url.href)
+  // Awaited only when there is something to wait for: each await costs a turn of the microtask queue.
+  if (DPoP !== undefined) await DPoP.addProof(proofUrl, headers, 'POST')
   // Lets a client assertion be addressed to this very endpoint (ClientAssertionOptions `audience: 'endpoint'`).
-  bindEndpoint(headers, url)
-  await state.auth(state.as, state.client, body, headers)
+  if (!ignoresEndpoint(state.auth)) bindEndpoint(headers, url)
+  const authenticating = state.auth(state.as, state.client, body, headers)
+  if (authenticating !== undefined) await authenticating
   headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8')
   const transport = options.signal ? { fetch: state.fetch, signal: options.signal } : transportOf(state)
   const response = await send(transport, { url, method: 'POST', headers, body })
   // A server may echo the client's secret back; errors built from this response redact it (D27).
-  registerResponseSecrets(response, clientSecrets(state.client, state.auth))
-  options.DPoP?.cacheNonce(response, url)
+  const secrets = secretsOf(state)
+  if (secrets.length !== 0) registerResponseSecrets(response, secrets)
+  DPoP?.cacheNonce(response, proofUrl)
   return response
+}
+
+/** The client's secrets per state: its metadata is frozen and its authentication function fixed. */
+const stateSecrets = new WeakMap<ConfigState, readonly string[]>()
+
+function secretsOf(state: ConfigState): readonly string[] {
+  let secrets = stateSecrets.get(state)
+  if (secrets === undefined) {
+    secrets = clientSecrets(state.client, state.auth)
+    stateSecrets.set(state, secrets)
+  }
+  return secrets
 }
 
 function checkServerIssuer(issuer: unknown): void {

@@ -1,5 +1,6 @@
 import type { ConfigState } from '../configuration.js'
 import { readJsonObject } from '../http/body.js'
+import { isResponse } from '../http/send.js'
 import { expectStatus } from '../http/status.js'
 import { validateIdToken, type ValidatedIdToken } from '../id-token/validate.js'
 import { UnsupportedOperationError, ope } from '../internal/errors.js'
@@ -27,7 +28,9 @@ export async function processTokenResponse(
   response: unknown,
   options: TokenResponseOptions = {},
 ): Promise<ProcessedTokenResponse> {
-  const body = await readJsonObject(await expectStatus(response, 200))
+  // The usual 200 skips expectStatus's promise; any other status (or a non-Response) goes through it.
+  const ok = isResponse(response) && response.status === 200 ? response : await expectStatus(response, 200)
+  const body = await readJsonObject(ok)
   const cause = { body }
   const invalid = (name: string, rule: string) =>
     ope(`"response" body "${name}" property ${rule}`, 'OAUTH_INVALID_RESPONSE', cause)
