@@ -66,8 +66,9 @@ describe('the endpoint URL, parsed once per configuration', () => {
       const refused = (await clientCredentialsGrant(config).catch((err: unknown) => err)) as ClientError
       expect(refused.code).toBe('OAUTH_HTTP_REQUEST_FORBIDDEN')
       // The URL is the cause of the pipeline error that the public error wraps.
-      let url: unknown = refused
-      while (url !== undefined && !(url instanceof URL)) url = (url as { cause?: unknown }).cause
+      let cause: unknown = refused
+      while (cause !== undefined && !(cause instanceof URL)) cause = (cause as { cause?: unknown }).cause
+      const url = cause as URL
       expect(url).toBeInstanceOf(URL)
       expect(url.href).toBe('http://op.example.test/token')
       url.protocol = 'https:'
