@@ -71,13 +71,14 @@ class KeyPairHandle implements DPoPProofHandle {
   /** Adds a `DPoP` proof header for a request to `url` with method `htm` (RFC 9449 §4.2). */
   async addProof(url: URL | string, headers: Headers, htm: string, accessToken?: string): Promise<void> {
     const target = typeof url === 'string' ? new URL(url) : url
+    const origin = target.origin
     const payload: Record<string, JsonValue | undefined> = {
       iat: epochSeconds(this.#state),
       jti: randomJti(),
       htm,
-      nonce: this.#nonces.get(target.origin),
+      nonce: this.#nonces.get(origin),
       // §4.2: the target URI without query and fragment.
-      htu: `${target.origin}${target.pathname}`,
+      htu: `${origin}${target.pathname}`,
       ath: accessToken === undefined ? undefined : await accessTokenHash(accessToken),
     }
     headers.set('dpop', await this.#sign(payload))
