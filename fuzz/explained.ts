@@ -107,7 +107,9 @@ export const CLASSIFIERS: Classifier[] = [
       ((isError(ours) && ours.name === 'ResponseBodyError') ||
         // read as JSON, the body held no OAuth error: a status error, where openid-client did not read it at all
         (isError(ours, 'OAUTH_RESPONSE_IS_NOT_CONFORM') && isError(theirs, 'OAUTH_RESPONSE_IS_NOT_JSON'))) &&
-      specsIn(c).some((s) => s.status >= 400 && isD2MediaType(s.headers['content-type'])),
+      contentTypesIn(c).some(
+        ({ status, type }) => status !== undefined && status >= 400 && isD2MediaType(type),
+      ),
   },
   {
     decision: 'D21',
