@@ -151,6 +151,33 @@ describe('client authentication', () => {
   })
 })
 
+describe('the private_key_jwt header, encoded once', () => {
+  it('is the same bytes on every assertion, kid included, and verifies', async () => {
+    const { privateKey, publicKey } = await crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['sign', 'verify'],
+    )
+    const { config, seen } = setup({}, PrivateKeyJwt({ key: privateKey, kid: 'clé-1' }))
+    await clientCredentialsGrant(config)
+    await clientCredentialsGrant(config)
+    const [a, b] = seen.map((s) => s.body.get('client_assertion')!)
+    const header = a!.split('.')[0]!
+    expect(b!.split('.')[0]).toBe(header)
+    expect(Buffer.from(header, 'base64url').toString()).toBe('{"alg":"ES256","kid":"clé-1"}')
+    for (const jws of [a!, b!]) {
+      const [h, p, sig] = jws.split('.')
+      const valid = await crypto.subtle.verify(
+        { name: 'ECDSA', hash: 'SHA-256' },
+        publicKey,
+        Buffer.from(sig!, 'base64url'),
+        new TextEncoder().encode(`${h}.${p}`),
+      )
+      expect(valid).toBe(true)
+    }
+  })
+})
+
 describe('the jti of assertions and proofs', () => {
   it('is 43 base64url characters and never repeats, across refills of its random pool', async () => {
     const { privateKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
