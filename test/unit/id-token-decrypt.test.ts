@@ -113,6 +113,13 @@ describe('decryption key selection', () => {
     }
   })
 
+  it('an RSA key is no candidate for an ECDH-ES JWE, whatever its epk curve', async () => {
+    const r = await rsa()
+    const x = await x25519()
+    const jwe = await encrypt(x.publicKey, { alg: 'ECDH-ES' })
+    expect((await grant(jwe, r.privateKey, x.privateKey)).claims()?.sub).toBe('alice')
+  })
+
   it('two keys that fit are "multiple applicable decryption keys selected"', async () => {
     const a = await x25519()
     const b = await x25519()

@@ -236,6 +236,8 @@ describe('the JWKS response', () => {
       expect(err.code).toBe('OAUTH_RESPONSE_IS_NOT_CONFORM')
       expect(err.cause).toBeInstanceOf(Response)
       expect((err.cause as Response).status).toBe(status)
+      // The processing error names the status (the public error's cause is the Response itself).
+      expect(err.message).toBe('unexpected HTTP response status code')
     }
   })
 
