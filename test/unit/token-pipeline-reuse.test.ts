@@ -193,7 +193,13 @@ describe('the jti of assertions and proofs', () => {
       jtis.push(payloadOf(s.headers['dpop']!)['jti'] as string)
     }
     expect(jtis).toHaveLength(320)
-    for (const jti of jtis) expect(jti).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    for (const jti of jtis) {
+      expect(jti).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      // Canonical base64url of exactly 32 bytes: decoding and encoding again gives the same text.
+      const bytes = Buffer.from(jti, 'base64url')
+      expect(bytes).toHaveLength(32)
+      expect(bytes.toString('base64url')).toBe(jti)
+    }
     expect(new Set(jtis).size).toBe(320)
     // Not stuck on a value: all 64 characters turn up in 320 × 43 random ones.
     expect(new Set(jtis.join('')).size).toBe(64)
