@@ -241,20 +241,34 @@ async function discover(server: URL, options: DiscoveryRequestOptions | undefine
   }
   const as = body as unknown as ServerMetadata
   let issuerTemplate: string | undefined
-  if (!direct && new URL(issuer).href !== server.href) {
+  const mismatch = () =>
+    new ClientError('discovered metadata issuer does not match the expected issuer', {
+      code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
+      cause: { expected: server.href, body, attribute: 'issuer' },
+    })
+  // DECISIONS D32: an issuer that is not a URL matches no issuer identifier (openid-client throws URL's TypeError).
+  const declared = direct ? undefined : parseUrl(issuer)
+  if (!direct && declared === null) throw mismatch()
+  if (declared && declared.href !== server.href) {
     const oidc = options?.algorithm === undefined || options.algorithm === 'oidc'
     if (oidc && server.origin === 'https://login.microsoftonline.com') {
       // Entra ID's common/organizations metadata names its issuer with a `{tenantid}` placeholder; ID Tokens
       // are then checked against it with their own `tid` filled in.
       issuerTemplate = issuer
     } else if (!(oidc && server.hostname.endsWith('.b2clogin.com'))) {
-      throw new ClientError('discovered metadata issuer does not match the expected issuer', {
-        code: 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED',
-        cause: { expected: server.href, body, attribute: 'issuer' },
-      })
+      throw mismatch()
     }
   }
   return { as, tlsOnly, transport, issuerTemplate }
+}
+
+/** `new URL(text)`, or `null` for text that is not a URL (URL.parse is not in every runtime grantline supports). */
+function parseUrl(text: string): URL | null {
+  try {
+    return new URL(text)
+  } catch {
+    return null
+  }
 }
 
 /** Applies the options to a new Configuration: fetch, timeout, then the `execute` functions in order. */

@@ -54,7 +54,7 @@ export async function initiateDeviceAuthorization(
     fields.nonEmptyString('user_code')
     fields.nonEmptyString('verification_uri')
     fields.lifetime('expires_in')
-    fields.string('verification_uri_complete', true)
+    fields.nonEmptyString('verification_uri_complete', true)
     fields.positiveNumber('interval')
     return json as unknown as DeviceAuthorizationResponse
   } catch (err) {

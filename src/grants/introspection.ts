@@ -1,8 +1,8 @@
 import { stateOf, type Configuration } from '../configuration.js'
 import { mediaType, readJsonObject, readText } from '../http/body.js'
 import { expectStatus } from '../http/status.js'
-import { assertString } from '../internal/assert.js'
-import { toPublicError } from '../internal/errors.js'
+import { argError, assertString } from '../internal/assert.js'
+import { OperationProcessingError, ope, toPublicError } from '../internal/errors.js'
 import { authenticatedRequest, toSearchParams } from '../token-endpoint/request.js'
 import type { ConfirmationClaims, GrantParameters, JsonValue, AuthorizationDetails } from '../types.js'
 import { INTROSPECTION_JWT, processIntrospectionJwt } from './introspection-jwt.js'
@@ -62,17 +62,37 @@ export async function tokenIntrospection(
     if (mediaType(response) === INTROSPECTION_JWT) {
       const { response: claims, jws } = await processIntrospectionJwt(
         state,
-        (await readText(response)).trim(),
+        await readJwt(response),
         response,
       )
+      // As in openid-client: `active` is checked before the signature.
+      new ResponseFields(claims).boolean('active')
       if (state.nonRepudiation) await state.nonRepudiation(state, jws)
       json = claims
     } else {
       json = await readJsonObject(response)
+      new ResponseFields(json).boolean('active')
     }
-    new ResponseFields(json).boolean('active')
     return json as unknown as IntrospectionResponse
   } catch (err) {
     throw toPublicError(err)
   }
+}
+
+/**
+ * The body of a JWT introspection response. A connection that dies mid-body is a body that cannot be parsed
+ * (`OAUTH_PARSE_ERROR`, as on the JSON path); size and deadline errors keep their own.
+ */
+async function readJwt(response: Response): Promise<string> {
+  if (response.bodyUsed) throw argError('"response" body has been used already', 'ERR_INVALID_ARG_VALUE')
+  try {
+    return (await readText(response)).trim()
+  } catch (err) {
+    if (err instanceof OperationProcessingError || isAbort(err)) throw err
+    throw ope('failed to parse "response" body as JSON', 'OAUTH_PARSE_ERROR', err)
+  }
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')
 }

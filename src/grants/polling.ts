@@ -185,12 +185,16 @@ function serviceUnavailable(response: Response): void {
 
 /**
  * `Retry-After` (RFC 9110 §10.2.3): delay-seconds, or an HTTP-date turned into seconds from now (rounded up).
- * `undefined` for anything else, including a date that is not in the future.
+ * `undefined` for anything else, including a date that is not in the future and delay-seconds above 2^53-1.
  */
 export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined
   const text = value.trim()
-  if (/^\d+$/.test(text)) return Number.parseInt(text, 10)
+  if (/^\d+$/.test(text)) {
+    // DECISIONS D36: a delay that is not a safe integer (17 digits and more) is no delay a client can honour.
+    const seconds = Number.parseInt(text, 10)
+    return Number.isSafeInteger(seconds) ? seconds : undefined
+  }
   if (!/[A-Za-z]/.test(text)) return undefined
   const date = Date.parse(text)
   if (Number.isNaN(date) || date <= now) return undefined

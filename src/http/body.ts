@@ -95,11 +95,50 @@ export function parseJson(text: string): { value: unknown } | null {
 const NOT_JSON: unique symbol = Symbol('not JSON')
 
 function parseOrFail(text: string): unknown {
+  let value: unknown
   try {
-    return JSON.parse(text) as unknown
+    value = JSON.parse(text) as unknown
   } catch {
     return NOT_JSON
   }
+  checkNesting(value, text)
+  return value
+}
+
+/**
+ * How deep a JSON document from a server may nest (DECISIONS D33). No OAuth or OIDC response comes near it; a
+ * deeper one would overflow the stack of whoever walks it later (structuredClone, JSON.stringify of an error).
+ */
+export const MAX_JSON_DEPTH = 100
+
+/**
+ * Refuses a parsed document nested deeper than {@link MAX_JSON_DEPTH} with `OAUTH_INVALID_RESPONSE`, as an
+ * oversized body is (D9). Text shorter than `2 * MAX_JSON_DEPTH + 2` cannot be that deep and is not walked; the
+ * walk visits each container once and stops at the limit, so its recursion is bounded.
+ */
+export function checkNesting(value: unknown, text: string): void {
+  if (text.length < 2 * MAX_JSON_DEPTH + 2 || typeof value !== 'object' || value === null) return
+  if (deeperThan(value as object, MAX_JSON_DEPTH)) {
+    throw ope(`"response" body is nested deeper than ${MAX_JSON_DEPTH} levels`, 'OAUTH_INVALID_RESPONSE')
+  }
+}
+
+/** Whether a container holds containers more than `levels` deep (itself counting as one level). */
+function deeperThan(container: object, levels: number): boolean {
+  if (levels === 0) return true
+  if (Array.isArray(container)) {
+    for (const member of container) {
+      if (typeof member === 'object' && member !== null && deeperThan(member as object, levels - 1))
+        return true
+    }
+    return false
+  }
+  const record = container as Record<string, unknown>
+  for (const name in record) {
+    const member = record[name]
+    if (typeof member === 'object' && member !== null && deeperThan(member, levels - 1)) return true
+  }
+  return false
 }
 
 /** Media type of a response, lower-cased, without parameters (RFC 9110 §8.3.1). */

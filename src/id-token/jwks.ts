@@ -133,6 +133,9 @@ const CURVES: Record<string, string> = {
   EdDSA: 'Ed25519',
 }
 
+/** JWK members only a private (or symmetric) key has: RFC 7518 §6.2.2, §6.3.2, §6.4.1, RFC 8037 §2, ML-DSA `priv`. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv']
+
 /** RFC 7517 §4: a key qualifies by type, id, declared algorithm, intended use, permitted operations and curve. */
 function candidatesFor(jwks: JWKS, header: JsonObject, kty: string): JWK[] {
   const alg = header['alg'] as string
@@ -143,6 +146,9 @@ function candidatesFor(jwks: JWKS, header: JsonObject, kty: string): JWK[] {
     if (jwk.alg !== undefined && jwk.alg !== alg) return false
     if (jwk.use !== undefined && jwk.use !== 'sig') return false
     if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) return false
+    // DECISIONS D35: a published private key proves nothing (anyone can sign with it), and WebCrypto would refuse
+    // to import it for `verify`; it is no candidate, and so never shows in an error.
+    if (PRIVATE_MEMBERS.some((name) => (jwk as Record<string, unknown>)[name] !== undefined)) return false
     const crv = CURVES[alg]
     return crv === undefined || jwk.crv === crv
   })
@@ -161,8 +167,25 @@ function importVerificationKey(jwk: JWK, alg: string): Promise<CryptoKey> {
   if (key === undefined) {
     // Only the public members: `ext`, `key_ops` and `use` would make WebCrypto refuse a `verify` import.
     const { ext: _ext, key_ops: _ops, use: _use, ...material } = jwk
-    key = crypto.subtle.importKey('jwk', material as JsonWebKey, importAlgorithm(alg), true, ['verify'])
-    key.catch(() => byAlg.delete(alg))
+    key = crypto.subtle
+      .importKey('jwk', material as JsonWebKey, importAlgorithm(alg), true, ['verify'])
+      .catch((err: unknown) => {
+        byAlg.delete(alg)
+        // DECISIONS D35: key material WebCrypto refuses (a point off the curve, a malformed member) is the
+        // server's fault, reported with a code; a runtime that lacks the algorithm keeps its NotSupportedError.
+        if (err instanceof Error && (err.name === 'DataError' || err.name === 'SyntaxError')) {
+          throw ope(
+            'the selected JWK could not be imported as a verification key',
+            'OAUTH_INVALID_RESPONSE',
+            {
+              jwk: material,
+              alg,
+              cause: err,
+            },
+          )
+        }
+        throw err
+      })
     byAlg.set(alg, key)
   }
   return key

@@ -1,6 +1,8 @@
 import { clockToleranceOf, epochSeconds, type ConfigState } from '../configuration.js'
+import { checkNesting } from '../http/body.js'
 import { decodeBase64urlText } from '../internal/base64url.js'
 import { UnsupportedOperationError, ope } from '../internal/errors.js'
+import { placeholder } from '../internal/redact.js'
 import type { JsonObject } from '../types.js'
 
 /**
@@ -29,7 +31,8 @@ export async function decodeJwt(state: ConfigState, token: string, policy: AlgPo
     jws = await state.decrypt(token)
   }
   const parts = jws.split('.')
-  if (parts.length !== 3) throw ope('Invalid JWT', 'OAUTH_INVALID_RESPONSE', { jwt: token })
+  // The token may be live (an ID Token, or whatever a server put where a JWT belongs): only its length shows (D27).
+  if (parts.length !== 3) throw ope('Invalid JWT', 'OAUTH_INVALID_RESPONSE', { jwt: placeholder(token) })
 
   const header = decodeSegment(parts[0]!, 'Header')
   if (!isAcceptedAlg(policy, header['alg'])) {
@@ -63,11 +66,15 @@ export const describe = (claim: string) => `"${claim}" (${CLAIM_NAMES[claim] ?? 
 
 function decodeSegment(segment: string, name: string): JsonObject {
   let value: unknown
+  let text: string
   try {
-    value = JSON.parse(decodeBase64urlText(segment))
+    text = decodeBase64urlText(segment)
+    value = JSON.parse(text)
   } catch (cause) {
     throw ope(`failed to parse JWT ${name} body as base64url encoded JSON`, 'OAUTH_PARSE_ERROR', cause)
   }
+  // The same nesting limit as a response body (D33).
+  checkNesting(value, text)
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw ope(`JWT ${name} must be a top level object`, 'OAUTH_INVALID_RESPONSE', {
       [name.toLowerCase()]: value,

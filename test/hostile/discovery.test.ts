@@ -138,10 +138,11 @@ describe('discovery: issuer check', () => {
     expect(err.code).toBe('OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')
   })
 
-  it('an issuer that is not a URL surfaces as a TypeError', async () => {
+  it('an issuer that is not a URL is an issuer mismatch (D32)', async () => {
     serveMetadata('/.well-known/openid-configuration', 'not a url')
     const err = await rejection(discovery(new URL(server.origin), 'client', undefined, undefined, insecure))
-    expect(err).toBeInstanceOf(TypeError)
+    expect(err).toBeInstanceOf(ClientError)
+    expect(err.code).toBe('OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED')
   })
 
   it('a missing or empty issuer is an invalid response', async () => {
