@@ -1,7 +1,7 @@
-import { MAX_BODY_BYTES } from '../src/http/body.js'
+import { MAX_BODY_BYTES, MAX_JSON_DEPTH } from '../src/http/body.js'
 import { isValidNonce } from '../src/dpop/nonce-cache.js'
 import type { Outcome } from './differential.js'
-import { isStream, type ResponseSpec } from './generators.js'
+import { bodyBytes, isStream, type Damage, type ResponseSpec } from './generators.js'
 
 // The differences docs/decisions.md explains, as named classifiers. A difference between grantline and
 // openid-client is explained when one of these recognises both the case (what the server sent) and our outcome
@@ -30,13 +30,22 @@ export function specsIn(value: unknown, into: ResponseSpec[] = [], depth = 0): R
   return into
 }
 
-/** The JSON documents of the case's text bodies, where they parse. */
+/** The text a body spec puts on the wire, damage applied, as a reader decodes it (invalid UTF-8 as U+FFFD, no BOM). */
+function servedText(body: { text: string; damage?: Damage }): string {
+  const served = bodyBytes(body.text, body.damage)
+  // through the bytes, as a reader gets them: TextDecoder also drops a leading BOM, as both libraries' readers do
+  return decoder.decode(typeof served === 'string' ? encoder.encode(served) : served)
+}
+const decoder = new TextDecoder()
+const encoder = new TextEncoder()
+
+/** The JSON documents of the case's text bodies as served (damage applied), where they parse. */
 function documentsIn(c: unknown): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = []
   for (const spec of specsIn(c)) {
     if (!('text' in spec.body)) continue
     try {
-      const value = JSON.parse(spec.body.text) as unknown
+      const value = JSON.parse(servedText(spec.body)) as unknown
       if (typeof value === 'object' && value !== null) out.push(value as Record<string, unknown>)
     } catch {
       // not JSON: nothing to read
@@ -65,6 +74,60 @@ function isD2MediaType(header: string | undefined): boolean {
   if (header === 'application/json') return false
   const type = header.split(';')[0]?.trim().toLowerCase()
   return type === 'application/json' || (type !== undefined && /^application\/[^/]+\+json$/.test(type))
+}
+
+/** How deep a JSON text nests (brackets outside strings), without parsing it: a 100 000-deep text is fine. */
+export function nestingOf(text: string): number {
+  let depth = 0
+  let max = 0
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (ch === 0x22 /* " */) {
+      // skip the string, escapes included
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++
+    } else if (ch === 0x5b /* [ */ || ch === 0x7b /* { */) {
+      if (++depth > max) max = depth
+    } else if (ch === 0x5d /* ] */ || ch === 0x7d /* } */) depth--
+  }
+  return max
+}
+
+/** Every object in the case (to a small depth) that has all of `keys`: JWT specs, edits. */
+function objectsWith(value: unknown, keys: string[], into: Array<Record<string, unknown>> = [], depth = 0) {
+  if (typeof value !== 'object' || value === null || depth > 5) return into
+  const record = value as Record<string, unknown>
+  if (keys.every((key) => key in record)) into.push(record)
+  for (const member of Object.values(record)) objectsWith(member, keys, into, depth + 1)
+  return into
+}
+
+/** A JSON body the client reads on `status`, or a signed JWT's claims, nested deeper than D33 allows. */
+function tooDeep(c: unknown, statusMatches: (status: number) => boolean, jwtToo: boolean): boolean {
+  return (
+    specsIn(c).some(
+      (s) =>
+        statusMatches(s.status) &&
+        'text' in s.body &&
+        s.body.text.length > 2 * MAX_JSON_DEPTH &&
+        nestingOf(servedText(s.body)) > MAX_JSON_DEPTH,
+    ) ||
+    (jwtToo &&
+      objectsWith(c, ['header', 'claims', 'edits', 'signature']).some((jwt) => {
+        const nesting = (jwt['edits'] as { nesting?: number }).nesting
+        // the `deep` member sits in the claims object: one level more
+        return nesting !== undefined && nesting + 1 > MAX_JSON_DEPTH
+      }))
+  )
+}
+
+/** JWK members only a private or symmetric key has (src/id-token/jwks.ts). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv']
+
+/** The JWKS documents of the case: text bodies whose JSON has a `keys` array. */
+function jwkSetsIn(c: unknown): unknown[][] {
+  return documentsIn(c)
+    .map((d) => d['keys'])
+    .filter((keys): keys is unknown[] => Array.isArray(keys))
 }
 
 export const CLASSIFIERS: Classifier[] = [
@@ -135,6 +198,67 @@ export const CLASSIFIERS: Classifier[] = [
     name: 'an empty, over-long (over 1024) or control-bearing DPoP-Nonce value is not echoed',
     explains: (target, c) =>
       target.startsWith('DPoP-Nonce') && !isValidNonce((c as { nonce?: string }).nonce),
+  },
+  {
+    decision: 'D32',
+    name: 'a metadata issuer that is not a URL is an issuer mismatch (OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED); openid-client throws the TypeError of new URL',
+    explains: (target, c, ours, theirs) =>
+      ['discovery', 'dynamic registration'].includes(target) &&
+      isError(ours, 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') &&
+      isError(theirs, 'ERR_INVALID_URL') &&
+      documentsIn(c).some((d) => typeof d['issuer'] === 'string' && !URL.canParse(d['issuer'])),
+  },
+  {
+    decision: 'D33',
+    name: 'a JSON document nested deeper than MAX_JSON_DEPTH is refused (OAUTH_INVALID_RESPONSE; on an error status the status error remains); openid-client reads it, or overflows its stack',
+    explains: (_t, c, ours) =>
+      (isError(ours, 'OAUTH_INVALID_RESPONSE') && tooDeep(c, (status) => status < 400, true)) ||
+      (isError(ours, 'OAUTH_RESPONSE_IS_NOT_CONFORM') && tooDeep(c, (status) => status >= 400, false)),
+  },
+  {
+    decision: 'D34',
+    name: 'a JWS signature segment that is not base64url fails verification (OAUTH_INVALID_RESPONSE); openid-client throws the TypeError of its base64url decoder',
+    explains: (_t, c, ours, theirs) =>
+      isError(ours, 'OAUTH_INVALID_RESPONSE') &&
+      isError(theirs, 'ERR_INVALID_ARG_VALUE') &&
+      theirs.name === 'TypeError' &&
+      objectsWith(c, ['header', 'claims', 'edits', 'signature']).some(
+        (jwt) => jwt['signature'] === 'garbage',
+      ),
+  },
+  {
+    decision: 'D35',
+    name: 'a JWK with private members is no candidate (OAUTH_KEY_SELECTION_FAILED), one WebCrypto refuses is OAUTH_INVALID_RESPONSE; openid-client fails with "something went wrong"',
+    explains: (_t, c, ours, theirs) =>
+      isError(theirs) &&
+      theirs.name === 'ClientError' &&
+      theirs.code === undefined &&
+      ((isError(ours, 'OAUTH_KEY_SELECTION_FAILED') &&
+        jwkSetsIn(c).some((keys) =>
+          keys.some(
+            (key) =>
+              typeof key === 'object' &&
+              key !== null &&
+              PRIVATE_JWK_MEMBERS.some((name) => (key as Record<string, unknown>)[name] !== undefined),
+          ),
+        )) ||
+        (isError(ours, 'OAUTH_INVALID_RESPONSE') && jwkSetsIn(c).length !== 0)),
+  },
+  {
+    decision: 'D37',
+    name: 'a JWT introspection body stream that fails is OAUTH_PARSE_ERROR, as on the JSON path; openid-client fails with "something went wrong"',
+    explains: (_t, c, ours, theirs) =>
+      isError(ours, 'OAUTH_PARSE_ERROR') &&
+      isError(theirs) &&
+      theirs.name === 'ClientError' &&
+      theirs.code === undefined &&
+      specsIn(c).some(
+        (s) =>
+          isStream(s.body) &&
+          s.body.error !== undefined &&
+          s.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ===
+            'application/token-introspection+jwt',
+      ),
   },
   {
     decision: 'D26',
