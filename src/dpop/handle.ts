@@ -23,6 +23,7 @@ import type {
   ModifyAssertionOptions,
 } from '../types.js'
 import { NonceCache } from './nonce-cache.js'
+import { markOwned } from './owned.js'
 
 const encoder = new TextEncoder()
 
@@ -55,6 +56,7 @@ class KeyPairHandle implements DPoPProofHandle {
     this.#publicKey = keyPair.publicKey
     this.#alg = alg
     this.#modify = modify
+    markOwned(this)
   }
 
   /** The RFC 7638 SHA-256 thumbprint of the public key, e.g. for `dpop_jkt` (RFC 9449 §10). */
@@ -90,11 +92,6 @@ class KeyPairHandle implements DPoPProofHandle {
     this.#nonces.set(origin, response.headers.get('dpop-nonce'))
   }
 
-  /** Whether `handle` is one of these, which never change nor keep the URLs they are given. */
-  static owns(handle: unknown): boolean {
-    return typeof handle === 'object' && handle !== null && #nonces in handle
-  }
-
   async #sign(payload: Record<string, JsonValue | undefined>): Promise<string> {
     const { header, encoded, params } = this.#ready ?? (await this.#proofHeader())
     if (this.#modify === undefined) return signEncodedHeader(encoded, payload, this.#privateKey, params)
@@ -121,14 +118,6 @@ class KeyPairHandle implements DPoPProofHandle {
     )
     return this.#header
   }
-}
-
-/**
- * Whether `handle` is a handle of {@link getDPoPHandle}, to which the request pipeline may give its shared
- * endpoint URL; any other object implementing the handle interface gets a copy.
- */
-export function ownsUrls(handle: DPoPProofHandle): boolean {
-  return KeyPairHandle.owns(handle)
 }
 
 /** RFC 9449 §4.2 `ath`: base64url of the SHA-256 of the ASCII access token. */

@@ -1,6 +1,6 @@
 import { sharedEndpoint, transportOf, type AliasableEndpoint, type ConfigState } from '../configuration.js'
 import { bindEndpoint, ignoresEndpoint } from '../client-auth/assertion.js'
-import { ownsUrls } from '../dpop/handle.js'
+import { ownsUrls } from '../dpop/owned.js'
 import { send } from '../http/send.js'
 import { argError } from '../internal/assert.js'
 import { clientSecrets, registerResponseSecrets } from '../internal/redact.js'
