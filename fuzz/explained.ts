@@ -255,7 +255,7 @@ export const CLASSIFIERS: Classifier[] = [
       specsIn(c).some(
         (s) =>
           isStream(s.body) &&
-          s.body.error !== undefined &&
+          s.body.stream === 'failing' &&
           s.headers['content-type']?.split(';')[0]?.trim().toLowerCase() ===
             'application/token-introspection+jwt',
       ),
