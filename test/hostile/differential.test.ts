@@ -14,6 +14,7 @@ import {
   type ScriptedServer,
 } from '../support/scripted-server.js'
 import { craftJwt, goodClaims } from './support.js'
+import { isHeaderSafeToken } from '../../src/internal/header.js'
 import {
   CLIENT_ID as FUZZ_CLIENT_ID,
   ISSUER as FUZZ_ISSUER,
@@ -789,15 +790,19 @@ describe('grantline and openid-client process every generated token response ali
     }
     const type = c.headers['content-type']
     if (type !== undefined && D2_TYPES.has(type)) return true
-    if (c.grantType === FUZZ_TOKEN_EXCHANGE && typeof c.body === 'string') {
-      const parsed = (() => {
-        try {
-          return JSON.parse(c.body) as unknown
-        } catch {
-          return undefined
-        }
-      })()
-      const tokenType = (parsed as { token_type?: unknown } | undefined)?.token_type
+    if (typeof c.body !== 'string') return false
+    const parsed = (() => {
+      try {
+        return JSON.parse(c.body) as { token_type?: unknown; access_token?: unknown } | null
+      } catch {
+        return undefined
+      }
+    })()
+    // D26: an access_token that a header cannot carry as it is (controls, edge spaces, non-ASCII) is refused.
+    const accessToken = parsed?.access_token
+    if (typeof accessToken === 'string' && accessToken !== '' && !isHeaderSafeToken(accessToken)) return true
+    if (c.grantType === FUZZ_TOKEN_EXCHANGE) {
+      const tokenType = parsed?.token_type
       if (typeof tokenType === 'string' && ['constructor', '__proto__'].includes(tokenType.toLowerCase()))
         return true
     }
