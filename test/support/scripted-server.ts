@@ -61,6 +61,10 @@ export async function startScriptedServer(initial?: Script): Promise<ScriptedSer
         })
     })
   })
+  // Idle keep-alive connections stay open for the whole test file: a test that follows a long one (a property
+  // run of thousands of cases) must not send its POST on a socket the server is closing at that very moment,
+  // which a client reports as a network failure (POSTs are not retried). afterAll closes every connection.
+  server.keepAliveTimeout = 600_000
   server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
