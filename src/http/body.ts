@@ -19,11 +19,6 @@ export interface PrereadResponse extends Response {
   [takeBody](): Uint8Array
 }
 
-/** Gives any Response an already-read body: `take` returns its bytes once and marks the body used. */
-export function handOverBody(response: Response, take: (response: Response) => Uint8Array): void {
-  Object.defineProperty(response, takeBody, { value: () => take(response) })
-}
-
 /**
  * Reads a response body as text, refusing more than {@link MAX_BODY_BYTES} and giving up when the request's
  * deadline passes (a server that trickles its body cannot hold the caller).
