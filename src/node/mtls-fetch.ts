@@ -90,18 +90,14 @@ export function useClientCertificate(config: Configuration, options: MtlsFetchOp
 }
 
 function certificateAgent(options: MtlsFetchOptions): Agent {
-  if (typeof options !== 'object' || options === null) throw argTypeError('"options" must be an object')
-  if (options.cert === undefined || options.cert === null) throw argTypeError('"options.cert" is required')
-  if (options.key === undefined || options.key === null) throw argTypeError('"options.key" is required')
+  if (typeof options !== 'object' || options === null) throw argError('"options" must be an object')
+  if (options.cert === undefined || options.cert === null) throw argError('"options.cert" is required')
+  if (options.key === undefined || options.key === null) throw argError('"options.key" is required')
   // DECISIONS D28: the key, its passphrase and a PFX go into a native secure context at once and are kept
   // nowhere else, so that neither `console.log(config[customFetch])` nor an inspected agent shows them.
   const { key: _key, passphrase: _passphrase, pfx: _pfx, ...connection } = options
   const secureContext = createSecureContext(options)
   return new Agent({ ...AGENT_OPTIONS, ...connection, secureContext })
-}
-
-function argTypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'ERR_INVALID_ARG_TYPE' })
 }
 
 /** mtlsFetch called as a fetch: the same exchange as grantline's own requests, on the certificate's agent. */

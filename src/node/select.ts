@@ -4,6 +4,8 @@
  * the request goes through `fetch` so that the application's mocks, proxies and tracing see it.
  */
 
+import { argError } from '../internal/assert.js'
+
 /** `'auto'` decides per request; `'fetch'` and `'node'` force a path. */
 export type TransportMode = 'auto' | 'fetch' | 'node'
 
@@ -42,9 +44,7 @@ const envProxy = asksForEnvironmentProxies()
  */
 export function setTransport(next: TransportMode): TransportMode {
   if (typeof next !== 'string' || !MODES.has(next)) {
-    throw Object.assign(new TypeError('"mode" must be "auto", "fetch" or "node"'), {
-      code: 'ERR_INVALID_ARG_VALUE',
-    })
+    throw argError('"mode" must be "auto", "fetch" or "node"', 'ERR_INVALID_ARG_VALUE')
   }
   const previous = mode
   mode = next
