@@ -105,3 +105,11 @@ export type {
   TokenEndpointResponse,
   TokenEndpointResponseHelpers,
 } from './types.js'
+
+// Section: the token manager (issue 11)
+
+// Section: authorization requests: PKCE, state, nonce, URL builders, PAR, JAR, end session (issue 12)
+
+// Section: the callback: authorizationCodeGrant, response modes and types, getDecryptedResponses (issue 12)
+
+// Section: UserInfo (issue 12)
