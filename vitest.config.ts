@@ -3,9 +3,11 @@ import { defineConfig } from 'vitest/config'
 /**
  * Every suite runs twice (issue 10, item 6): the `fetch` project is the portable path (global fetch,
  * WebCrypto), the `node` project loads the Node.js entry point (node:http transport, node:crypto signer).
- * Only a file that depends on neither runs once: the bundle check, which builds with esbuild.
+ * Only a file that depends on neither runs once: the bundle check, which builds with esbuild, and every
+ * `*.once.test.ts` (tests of separate processes: the CLI's bin, fleet workers, the browser), whose subject does
+ * not load the library into the test's own process.
  */
-const FETCH_ONLY = ['test/unit/transport-bundle.test.ts']
+const FETCH_ONLY = ['test/unit/transport-bundle.test.ts', 'test/**/*.once.test.ts']
 
 export default defineConfig({
   test: {
