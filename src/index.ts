@@ -109,7 +109,31 @@ export type {
 // Section: the token manager (issue 11)
 
 // Section: authorization requests: PKCE, state, nonce, URL builders, PAR, JAR, end session (issue 12)
+export {
+  calculatePKCECodeChallenge,
+  randomNonce,
+  randomPKCECodeVerifier,
+  randomState,
+} from './authorization/random.js'
+export { buildAuthorizationUrl } from './authorization/url.js'
+export type { AuthorizationParameters } from './authorization/url.js'
+export { buildAuthorizationUrlWithPAR } from './authorization/par.js'
+export { buildAuthorizationUrlWithJAR } from './authorization/jar.js'
+export { buildEndSessionUrl } from './authorization/end-session.js'
 
 // Section: the callback: authorizationCodeGrant, response modes and types, getDecryptedResponses (issue 12)
+export { authorizationCodeGrant } from './authorization/code-grant.js'
+export type {
+  AuthorizationCodeGrantChecks,
+  AuthorizationCodeGrantOptions,
+} from './authorization/code-grant.js'
+export { useJwtResponseMode } from './authorization/jarm.js'
+export { useCodeIdTokenResponseType, enableDetachedSignatureResponseChecks } from './authorization/hybrid.js'
+export { useIdTokenResponseType, implicitAuthentication } from './authorization/implicit.js'
+export type { ImplicitAuthenticationResponseChecks } from './authorization/implicit.js'
+export { getDecryptedResponses } from './authorization/decrypted.js'
+export type { DecryptedAuthorizationCodeResponses } from './authorization/decrypted.js'
 
 // Section: UserInfo (issue 12)
+export { fetchUserInfo } from './authorization/userinfo.js'
+export type { UserInfoAddress, UserInfoResponse } from './authorization/userinfo.js'

@@ -5,6 +5,7 @@ import { argError, assertString } from '../internal/assert.js'
 import { OperationProcessingError, ope, toPublicError } from '../internal/errors.js'
 import { authenticatedRequest, toSearchParams } from '../token-endpoint/request.js'
 import type { ConfirmationClaims, GrantParameters, JsonValue, AuthorizationDetails } from '../types.js'
+import { decryptedJws, recordDecrypted } from '../authorization/decrypted.js'
 import { INTROSPECTION_JWT, processIntrospectionJwt } from './introspection-jwt.js'
 import { ResponseFields } from './response-fields.js'
 
@@ -60,15 +61,13 @@ export async function tokenIntrospection(
     let json: Record<string, unknown>
     // As openid-client does, the content-type decides: a server may still answer plain JSON.
     if (mediaType(response) === INTROSPECTION_JWT) {
-      const { response: claims, jws } = await processIntrospectionJwt(
-        state,
-        await readJwt(response),
-        response,
-      )
+      const received = await readJwt(response)
+      const { response: claims, jws } = await processIntrospectionJwt(state, received, response)
       // As in openid-client: `active` is checked before the signature.
       new ResponseFields(claims).boolean('active')
       if (state.nonRepudiation) await state.nonRepudiation(state, jws)
-      json = claims
+      // getDecryptedResponses: the compact JWS inside an encrypted response.
+      json = recordDecrypted(claims, decryptedJws(received, jws))
     } else {
       json = await readJsonObject(response)
       new ResponseFields(json).boolean('active')

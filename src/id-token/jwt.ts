@@ -1,7 +1,7 @@
 import { clockToleranceOf, epochSeconds, type ConfigState } from '../configuration.js'
 import { checkNesting } from '../http/body.js'
 import { decodeBase64urlText } from '../internal/base64url.js'
-import { UnsupportedOperationError, ope } from '../internal/errors.js'
+import { OperationProcessingError, UnsupportedOperationError, ope } from '../internal/errors.js'
 import { placeholder } from '../internal/redact.js'
 import type { JsonObject } from '../types.js'
 
@@ -22,6 +22,8 @@ export interface DecodedJwt {
 export interface AlgPolicy {
   configured: unknown
   supported: unknown
+  /** The alg when neither is set: RS256 unless given; `null` for none (UserInfo), a configuration error. */
+  fallback?: string | null
 }
 
 export async function decodeJwt(state: ConfigState, token: string, policy: AlgPolicy): Promise<DecodedJwt> {
@@ -46,10 +48,15 @@ export async function decodeJwt(state: ConfigState, token: string, policy: AlgPo
   return { header, claims, jws }
 }
 
-function isAcceptedAlg({ configured, supported }: AlgPolicy, alg: unknown): boolean {
+function isAcceptedAlg({ configured, supported, fallback = 'RS256' }: AlgPolicy, alg: unknown): boolean {
   if (typeof configured === 'string') return alg === configured
   if (Array.isArray(supported)) return typeof alg === 'string' && supported.includes(alg)
-  return alg === 'RS256'
+  if (fallback === null) {
+    throw new OperationProcessingError(
+      'missing client or server configuration to verify used JWT "alg" header parameter',
+    )
+  }
+  return alg === fallback
 }
 
 const CLAIM_NAMES: Record<string, string> = {
@@ -61,6 +68,8 @@ const CLAIM_NAMES: Record<string, string> = {
   nbf: 'not before',
   auth_time: 'authentication time',
   azp: 'authorized party',
+  c_hash: 'code hash',
+  s_hash: 'state hash',
 }
 export const describe = (claim: string) => `"${claim}" (${CLAIM_NAMES[claim] ?? claim})`
 

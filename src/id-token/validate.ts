@@ -16,13 +16,17 @@ export interface ValidatedIdToken {
  * configured, algorithm policy, claim types, timestamps, issuer, audience and authorized party. The signature
  * is checked separately, only when non-repudiation checks are enabled (TLS is the trust anchor otherwise).
  */
-export async function validateIdToken(state: ConfigState, token: string): Promise<ValidatedIdToken> {
+export async function validateIdToken(
+  state: ConfigState,
+  token: string,
+  requiredClaims: readonly string[] = [],
+): Promise<ValidatedIdToken> {
   checkDefaultMaxAge(state.client.default_max_age)
   const { header, claims, jws } = await decodeJwt(state, token, {
     configured: state.client.id_token_signed_response_alg,
     supported: state.as.id_token_signing_alg_values_supported,
   })
-  checkRequiredClaims(state, claims)
+  checkRequiredClaims(state, claims, requiredClaims)
   checkIssuer(state, claims)
   checkAudience(state, claims)
   // openid-client 6.8.9 requires a string `sub` (OIDC Core §2), checked before the authorized party.
@@ -49,10 +53,12 @@ function checkDefaultMaxAge(value: unknown) {
     throw argError('"client.default_max_age" must be a non-negative number', 'ERR_INVALID_ARG_VALUE')
 }
 
-function checkRequiredClaims(state: ConfigState, claims: JsonObject) {
+/** `extra`: what the caller's checks add (the callback's `nonce`, `auth_time`, `c_hash`, `s_hash`). */
+function checkRequiredClaims(state: ConfigState, claims: JsonObject, extra: readonly string[]) {
   const required = ['aud', 'exp', 'iat', 'iss', 'sub']
   const { require_auth_time, default_max_age } = state.client
   if (require_auth_time === true || default_max_age !== undefined) required.push('auth_time')
+  required.push(...extra)
   for (const claim of required) {
     if (claims[claim] === undefined) {
       throw ope(`JWT ${describe(claim)} claim missing`, 'OAUTH_INVALID_RESPONSE', { claims })

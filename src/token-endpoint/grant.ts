@@ -3,7 +3,8 @@ import { withDPoPNonceRetry } from '../dpop/retry.js'
 import type { DPoPProofHandle, TokenEndpointResponse, TokenEndpointResponseHelpers } from '../types.js'
 import { attachHelpers } from './helpers.js'
 import { authenticatedRequest } from './request.js'
-import { processTokenResponse, type TokenResponseOptions } from './response.js'
+import { processTokenResponse, type ProcessedTokenResponse, type TokenResponseOptions } from './response.js'
+import { decryptedJws, recordDecrypted } from '../authorization/decrypted.js'
 
 export interface TokenGrantOptions extends TokenResponseOptions {
   DPoP?: DPoPProofHandle | undefined
@@ -20,6 +21,11 @@ export interface TokenGrantOptions extends TokenResponseOptions {
    * `503` + `Retry-After` there, before any status or body check, as openid-client does).
    */
   onResponse?: ((response: Response) => void | Promise<void>) | undefined
+  /**
+   * Checks a processed response before its ID Token signature is verified (the authorization code grant's
+   * `nonce`, `max_age` and "ID Token expected" checks, as openid-client makes them in that order).
+   */
+  checkResponse?: ((processed: ProcessedTokenResponse) => void) | undefined
 }
 
 /**
@@ -47,7 +53,9 @@ export async function tokenGrant(
       signal: options.signal,
     })
     if (options.onResponse) await options.onResponse(response)
-    return processTokenResponse(state, response, options)
+    const processed = await processTokenResponse(state, response, options)
+    options.checkResponse?.(processed)
+    return processed
   }
   // Without DPoP there is nothing to retry: one promise layer fewer.
   const retryWith = options.nonceRetry === false ? undefined : DPoP
@@ -57,5 +65,6 @@ export async function tokenGrant(
   if (idToken && state.nonRepudiation && options.nonRepudiation !== false) {
     await state.nonRepudiation(state, idToken.jws)
   }
-  return attachHelpers(body, idToken?.claims)
+  // getDecryptedResponses: the compact JWS inside an encrypted ID Token.
+  return recordDecrypted(attachHelpers(body, idToken?.claims), decryptedJws(body.id_token, idToken?.jws))
 }

@@ -12,6 +12,8 @@ export interface TokenResponseOptions {
   recognizedTokenTypes?: readonly string[]
   /** Whether an encrypted ID Token may be decrypted (client credentials says no, as openid-client does). */
   decrypt?: boolean
+  /** ID Token claims required beyond the usual ones (the authorization code grant's `nonce`, `auth_time`). */
+  idTokenClaims?: readonly string[]
 }
 
 export interface ProcessedTokenResponse {
@@ -62,7 +64,7 @@ export async function processTokenResponse(
   if (body['id_token'] !== undefined) {
     requireNonEmptyString(body, 'id_token', invalid)
     const decryptingState = options.decrypt === false ? { ...state, decrypt: undefined } : state
-    idToken = await validateIdToken(decryptingState, body['id_token'] as string)
+    idToken = await validateIdToken(decryptingState, body['id_token'] as string, options.idTokenClaims)
   }
 
   const recognized = options.recognizedTokenTypes ?? []

@@ -1,0 +1,76 @@
+import { stateOf, type ConfigState, type Configuration } from '../configuration.js'
+import { ClientError } from '../errors.js'
+import { checkAudience, checkIssuer, decodeJwt, describe } from '../id-token/jwt.js'
+import { verifyJwsSignature } from '../id-token/signature.js'
+import { ope } from '../internal/errors.js'
+import { FLAG_HYBRID, FLAG_IMPLICIT, FLAG_JARM, singleParam, validateAuthResponse } from './callback.js'
+import { decryptedJws } from './decrypted.js'
+
+/**
+ * Makes this configuration ask for, and expect, JWT Secured Authorization Responses (JARM, `response_mode=jwt`):
+ * `buildAuthorizationUrl` adds `response_mode=jwt`, and `authorizationCodeGrant` reads the `response` parameter,
+ * checks its signature against the issuer's JWKS, its `iss`, `aud` and `exp` (decrypting it first when
+ * `enableDecryptingResponses` was applied), then the authorization response inside it as usual. Cannot be
+ * combined with the hybrid or implicit response types.
+ *
+ * @param config - The configuration to change.
+ *
+ * @example
+ * ```ts
+ * const config = await discovery(server, clientId, clientSecret, undefined, {
+ *   execute: [useJwtResponseMode],
+ * })
+ * ```
+ */
+export function useJwtResponseMode(config: Configuration): void {
+  const state = stateOf(config)
+  if (state.flags.has(FLAG_HYBRID) || state.flags.has(FLAG_IMPLICIT)) {
+    throw new ClientError('JARM cannot be combined with a hybrid or implicit response types', {
+      code: 'OAUTH_UNSUPPORTED_OPERATION',
+    })
+  }
+  state.flags.add(FLAG_JARM)
+}
+
+export interface ValidatedJarm {
+  /** The authorization response the JWT carried, checked like a plain one. */
+  params: URLSearchParams
+  /** The compact JWS inside, when the response was encrypted. */
+  decrypted: string | undefined
+}
+
+/**
+ * Checks a JARM response (JARM §4.4): the `response` parameter is a JWT (decrypted when configured) signed with
+ * one of the issuer's keys, with the issuer's `iss`, the client's `aud` and an `exp` in the future; its string
+ * claims (but `aud`) are the authorization response, checked with {@link validateAuthResponse}.
+ */
+export async function validateJarmResponse(
+  state: ConfigState,
+  params: URLSearchParams,
+  expectedState: unknown,
+): Promise<ValidatedJarm> {
+  const response = singleParam(params, 'response')
+  if (!response) throw ope('"parameters" does not contain a JARM response', 'OAUTH_INVALID_RESPONSE')
+  const { claims, jws } = await decodeJwt(state, response, {
+    configured: state.client.authorization_signed_response_alg,
+    supported: state.as.authorization_signing_alg_values_supported,
+  })
+  for (const claim of ['aud', 'exp', 'iss']) {
+    if (claims[claim] === undefined) {
+      throw ope(`JWT ${describe(claim)} claim missing`, 'OAUTH_INVALID_RESPONSE', { claims })
+    }
+  }
+  checkIssuer(state, claims)
+  checkAudience(state, claims)
+  // Unlike an ID Token from the token endpoint, this JWT came through the browser: its signature is the only
+  // proof of where it came from, so it is always checked.
+  await verifyJwsSignature(state, jws)
+  const inner = new URLSearchParams()
+  for (const [name, value] of Object.entries(claims)) {
+    if (typeof value === 'string' && name !== 'aud') inner.set(name, value)
+  }
+  return {
+    params: validateAuthResponse(state.as, inner, expectedState),
+    decrypted: decryptedJws(response, jws),
+  }
+}
