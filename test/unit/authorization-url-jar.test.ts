@@ -1,0 +1,279 @@
+import { describe, expect, it } from 'vitest'
+import { compactVerify, exportJWK, importJWK } from 'jose'
+import {
+  ClientError,
+  Configuration,
+  buildAuthorizationUrlWithJAR,
+  clockSkew,
+  modifyAssertion,
+} from '../../src/index.js'
+import { stateOf } from '../../src/configuration.js'
+import { JARM_FLAG } from '../../src/authorization/url.js'
+import { rejection } from '../support/expect.js'
+
+const SERVER = { issuer: 'https://as.example', authorization_endpoint: 'https://as.example/authorize' }
+const config = (metadata: Record<string, unknown> = {}) => new Configuration(SERVER, 'client-1', metadata)
+
+const es256 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+  'sign',
+  'verify',
+])) as CryptoKeyPair
+
+function decode(url: URL) {
+  const request = url.searchParams.get('request')!
+  const [h, p] = request.split('.')
+  return {
+    request,
+    header: JSON.parse(Buffer.from(h!, 'base64url').toString()) as Record<string, unknown>,
+    claims: JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>,
+  }
+}
+
+describe('buildAuthorizationUrlWithJAR', () => {
+  it('returns the endpoint with only client_id and a signed request object of every parameter', async () => {
+    const before = Math.floor(Date.now() / 1000)
+    const url = await buildAuthorizationUrlWithJAR(
+      config(),
+      { redirect_uri: 'https://rp.example/cb', scope: 'openid', state: 's1' },
+      es256.privateKey,
+    )
+    expect(url.origin + url.pathname).toBe('https://as.example/authorize')
+    expect([...url.searchParams.keys()]).toEqual(['request', 'client_id'])
+    expect(url.searchParams.get('client_id')).toBe('client-1')
+    const { request, header, claims } = decode(url)
+    expect(header).toEqual({ alg: 'ES256', typ: 'oauth-authz-req+jwt' })
+    const { payload } = await compactVerify(request, es256.publicKey)
+    expect(JSON.parse(Buffer.from(payload).toString())).toEqual(claims)
+    expect(claims).toMatchObject({
+      redirect_uri: 'https://rp.example/cb',
+      scope: 'openid',
+      state: 's1',
+      client_id: 'client-1',
+      response_type: 'code',
+      iss: 'client-1',
+      aud: 'https://as.example',
+    })
+    expect(claims['jti']).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const iat = claims['iat'] as number
+    expect(iat).toBeGreaterThanOrEqual(before)
+    expect(iat).toBeLessThanOrEqual(Math.floor(Date.now() / 1000))
+    expect(claims['nbf']).toBe(iat)
+    expect(claims['exp']).toBe(iat + 60)
+  })
+
+  it('the protocol claims win over same-named parameters; client_id is always the client', async () => {
+    const url = await buildAuthorizationUrlWithJAR(
+      config(),
+      { iss: 'x', aud: 'y', jti: 'z', exp: '1', client_id: 'other' },
+      es256.privateKey,
+    )
+    const { claims } = decode(url)
+    expect(claims).toMatchObject({ iss: 'client-1', aud: 'https://as.example', client_id: 'client-1' })
+    expect(claims['jti']).not.toBe('z')
+    expect(claims['exp']).not.toBe('1')
+    // the outer URL keeps the caller's client_id, as the inner one is forced to the client's
+    expect(url.searchParams.get('client_id')).toBe('client-1')
+  })
+
+  it('several resources become an array, one stays a string; max_age a number; claims and authorization_details JSON', async () => {
+    const details = [{ type: 'payment', amount: '1' }]
+    const url = await buildAuthorizationUrlWithJAR(
+      config(),
+      {
+        resource: ['https://a.example', 'https://b.example'],
+        max_age: '300',
+        claims: JSON.stringify({ id_token: { email: null } }),
+        authorization_details: JSON.stringify(details),
+      },
+      es256.privateKey,
+    )
+    const { claims } = decode(url)
+    expect(claims['resource']).toEqual(['https://a.example', 'https://b.example'])
+    expect(claims['max_age']).toBe(300)
+    expect(claims['claims']).toEqual({ id_token: { email: null } })
+    expect(claims['authorization_details']).toEqual(details)
+    const one = decode(
+      await buildAuthorizationUrlWithJAR(config(), { resource: 'https://a.example' }, es256.privateKey),
+    )
+    expect(one.claims['resource']).toBe('https://a.example')
+  })
+
+  it('a { key, kid } puts kid in the header; the configured clock skew moves iat', async () => {
+    const url = await buildAuthorizationUrlWithJAR(
+      config({ [clockSkew]: 1000 }),
+      {},
+      { key: es256.privateKey, kid: 'k1' },
+    )
+    const { header, claims } = decode(url)
+    expect(header).toEqual({ alg: 'ES256', typ: 'oauth-authz-req+jwt', kid: 'k1' })
+    expect(claims['iat']).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000) + 999)
+  })
+
+  it('modifyAssertion changes header and claims before signing, and the signature covers the change', async () => {
+    const url = await buildAuthorizationUrlWithJAR(config(), { scope: 'openid' }, es256.privateKey, {
+      [modifyAssertion](header, payload) {
+        header['x5t'] = 'thumb'
+        payload['exp'] = (payload['iat'] as number) + 30
+        delete payload['nbf']
+      },
+    })
+    const { request, header, claims } = decode(url)
+    expect(header['x5t']).toBe('thumb')
+    expect(claims['exp']).toBe((claims['iat'] as number) + 30)
+    expect(claims).not.toHaveProperty('nbf')
+    await expect(compactVerify(request, es256.publicKey)).resolves.toBeDefined()
+  })
+
+  it('the request object carries JARM response_mode and the endpoint query; the outer URL only client_id and request', async () => {
+    const c = new Configuration(
+      { ...SERVER, authorization_endpoint: 'https://as.example/authorize?t=1' },
+      'client-1',
+    )
+    stateOf(c).flags.add(JARM_FLAG)
+    const url = await buildAuthorizationUrlWithJAR(c, {}, es256.privateKey)
+    expect([...url.searchParams]).toEqual([
+      ['t', '1'],
+      ['request', url.searchParams.get('request')],
+      ['client_id', 'client-1'],
+    ])
+    expect(decode(url).claims).toMatchObject({ t: '1', response_mode: 'jwt', response_type: 'code' })
+  })
+
+  it.each([
+    ['RSASSA-PKCS1-v1_5', 'SHA-256', 'RS256'],
+    ['RSA-PSS', 'SHA-384', 'PS384'],
+  ])('%s keys sign as %s -> %s, and verify', async (name, hash, alg) => {
+    const pair = (await crypto.subtle.generateKey(
+      { name, hash, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+      true,
+      ['sign', 'verify'],
+    )) as CryptoKeyPair
+    const { request, header } = decode(await buildAuthorizationUrlWithJAR(config(), {}, pair.privateKey))
+    expect(header['alg']).toBe(alg)
+    const publicKey = await importJWK(await exportJWK(pair.publicKey), alg)
+    await expect(compactVerify(request, publicKey)).resolves.toBeDefined()
+  })
+
+  it('Ed25519 keys sign as Ed25519', async () => {
+    const pair = (await crypto.subtle.generateKey({ name: 'Ed25519' }, true, [
+      'sign',
+      'verify',
+    ])) as CryptoKeyPair
+    const { request, header } = decode(await buildAuthorizationUrlWithJAR(config(), {}, pair.privateKey))
+    expect(header['alg']).toBe('Ed25519')
+    await expect(compactVerify(request, pair.publicKey)).resolves.toBeDefined()
+  })
+
+  describe('argument errors', () => {
+    const cases: [string, unknown, Record<string, string>, string, string][] = [
+      ['no key', undefined, {}, 'ERR_INVALID_ARG_VALUE', '"signingKey" must be provided'],
+      [
+        'a public key',
+        es256.publicKey,
+        {},
+        'ERR_INVALID_ARG_VALUE',
+        '"privateKey.key" must be a private CryptoKey',
+      ],
+      ['a JWK', { kty: 'EC' }, {}, 'ERR_INVALID_ARG_TYPE', '"privateKey.key" must be a CryptoKey'],
+      [
+        'an empty kid',
+        { key: es256.privateKey, kid: '' },
+        {},
+        'ERR_INVALID_ARG_VALUE',
+        '"kid" must not be empty',
+      ],
+      [
+        'a kid number',
+        { key: es256.privateKey, kid: 1 },
+        {},
+        'ERR_INVALID_ARG_TYPE',
+        '"kid" must be a string',
+      ],
+      [
+        'max_age text',
+        es256.privateKey,
+        { max_age: 'soon' },
+        'ERR_INVALID_ARG_TYPE',
+        '"max_age" parameter must be a number',
+      ],
+      [
+        'max_age < 0',
+        es256.privateKey,
+        { max_age: '-1' },
+        'ERR_INVALID_ARG_VALUE',
+        '"max_age" parameter must be a non-negative number',
+      ],
+      [
+        'claims array',
+        es256.privateKey,
+        { claims: '[]' },
+        'ERR_INVALID_ARG_VALUE',
+        '"claims" parameter must be a JSON with a top level object',
+      ],
+      [
+        'authorization_details object',
+        es256.privateKey,
+        { authorization_details: '{}' },
+        'ERR_INVALID_ARG_VALUE',
+        '"authorization_details" parameter must be a JSON with a top level array',
+      ],
+    ]
+    it.each(cases)('%s: TypeError', async (_name, key, params, code, message) => {
+      const err = await rejection(buildAuthorizationUrlWithJAR(config(), params, key as CryptoKey))
+      expect(err).toBeInstanceOf(TypeError)
+      expect(err).toMatchObject({ code, message })
+    })
+
+    it.each(['claims', 'authorization_details'])(
+      '%s that is not JSON: ClientError OAUTH_PARSE_ERROR',
+      async (name) => {
+        const err = await rejection(
+          buildAuthorizationUrlWithJAR(config(), { [name]: '{nope' }, es256.privateKey),
+        )
+        expect(err).toBeInstanceOf(ClientError)
+        expect(err).toMatchObject({ code: 'OAUTH_PARSE_ERROR', message: 'parsing error occured' })
+        expect((err.cause as Error).message).toBe(`failed to parse the "${name}" parameter as JSON`)
+      },
+    )
+
+    it('a private key of no signing algorithm (ECDH): ClientError OAUTH_UNSUPPORTED_OPERATION', async () => {
+      const pair = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, false, [
+        'deriveBits',
+      ])) as CryptoKeyPair
+      const err = await rejection(buildAuthorizationUrlWithJAR(config(), {}, pair.privateKey))
+      expect(err).toBeInstanceOf(ClientError)
+      expect(err).toMatchObject({ code: 'OAUTH_UNSUPPORTED_OPERATION', message: 'unsupported operation' })
+    })
+
+    it('an RSA key under 2048 bits: ClientError OAUTH_UNSUPPORTED_OPERATION', async () => {
+      const pair = (await crypto.subtle.generateKey(
+        {
+          name: 'RSASSA-PKCS1-v1_5',
+          hash: 'SHA-256',
+          modulusLength: 1024,
+          publicExponent: new Uint8Array([1, 0, 1]),
+        },
+        false,
+        ['sign', 'verify'],
+      )) as CryptoKeyPair
+      const err = await rejection(buildAuthorizationUrlWithJAR(config(), {}, pair.privateKey))
+      expect(err).toBeInstanceOf(ClientError)
+      expect(err).toMatchObject({ code: 'OAUTH_UNSUPPORTED_OPERATION', message: 'unsupported operation' })
+    })
+
+    it('a missing authorization_endpoint: ClientError OAUTH_MISSING_SERVER_METADATA, before the key is looked at', async () => {
+      const c = new Configuration({ issuer: 'https://as.example' }, 'client-1')
+      const err = await rejection(buildAuthorizationUrlWithJAR(c, {}, undefined as never))
+      expect(err).toBeInstanceOf(ClientError)
+      expect(err.code).toBe('OAUTH_MISSING_SERVER_METADATA')
+    })
+
+    it('not a Configuration: TypeError', async () => {
+      const err = await rejection(buildAuthorizationUrlWithJAR({} as Configuration, {}, es256.privateKey))
+      expect(err).toMatchObject({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: '"config" must be an instance of Configuration',
+      })
+    })
+  })
+})
