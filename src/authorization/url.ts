@@ -3,20 +3,13 @@ import { argError } from '../internal/assert.js'
 import { toPublicError } from '../internal/errors.js'
 import { toSearchParams } from '../token-endpoint/request.js'
 import type { GrantParameters } from '../types.js'
+import { responseModeOf } from './callback.js'
 
 /**
  * The parameters of an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1): a URLSearchParams, or a
  * record whose array values become repeated parameters (grantline extension, e.g. several RFC 8707 `resource`s).
  */
 export type AuthorizationParameters = GrantParameters
-
-/**
- * The response-type switches of a Configuration (`useCodeIdTokenResponseType`, `useIdTokenResponseType`,
- * `useJwtResponseMode`), kept in its state's `flags` under these names.
- */
-export const HYBRID_FLAG = 'hybrid'
-export const IMPLICIT_FLAG = 'implicit'
-export const JARM_FLAG = 'jarm'
 
 /**
  * The authorization request URL for a configuration's state: the `authorization_endpoint` (never an mTLS alias,
@@ -29,12 +22,10 @@ export function authorizationUrl(state: ConfigState, parameters: AuthorizationPa
   const params = toSearchParams(parameters)
   if (!params.has('client_id')) params.set('client_id', state.client.client_id)
   if (!params.has('request_uri') && !params.has('request')) {
-    const implicit = state.flags.has(IMPLICIT_FLAG)
+    // The switches of useCodeIdTokenResponseType, useIdTokenResponseType and useJwtResponseMode.
+    const { hybrid, implicit, jarm } = responseModeOf(state)
     if (!params.has('response_type')) {
-      params.set(
-        'response_type',
-        state.flags.has(HYBRID_FLAG) ? 'code id_token' : implicit ? 'id_token' : 'code',
-      )
+      params.set('response_type', hybrid ? 'code id_token' : implicit ? 'id_token' : 'code')
     }
     if (implicit && !params.has('nonce')) {
       throw argError(
@@ -42,7 +33,7 @@ export function authorizationUrl(state: ConfigState, parameters: AuthorizationPa
         'ERR_INVALID_ARG_VALUE',
       )
     }
-    if (state.flags.has(JARM_FLAG)) params.set('response_mode', 'jwt')
+    if (jarm) params.set('response_mode', 'jwt')
   }
   for (const [name, value] of params) url.searchParams.append(name, value)
   return url

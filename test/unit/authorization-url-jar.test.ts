@@ -6,9 +6,8 @@ import {
   buildAuthorizationUrlWithJAR,
   clockSkew,
   modifyAssertion,
+  useJwtResponseMode,
 } from '../../src/index.js'
-import { stateOf } from '../../src/configuration.js'
-import { JARM_FLAG } from '../../src/authorization/url.js'
 import { rejection } from '../support/expect.js'
 
 const SERVER = { issuer: 'https://as.example', authorization_endpoint: 'https://as.example/authorize' }
@@ -129,7 +128,7 @@ describe('buildAuthorizationUrlWithJAR', () => {
       { ...SERVER, authorization_endpoint: 'https://as.example/authorize?t=1' },
       'client-1',
     )
-    stateOf(c).flags.add(JARM_FLAG)
+    useJwtResponseMode(c)
     const url = await buildAuthorizationUrlWithJAR(c, {}, es256.privateKey)
     expect([...url.searchParams]).toEqual([
       ['t', '1'],

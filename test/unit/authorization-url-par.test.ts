@@ -8,10 +8,9 @@ import {
   customFetch,
   getDPoPHandle,
   randomDPoPKeyPair,
+  useCodeIdTokenResponseType,
   type CustomFetchOptions,
 } from '../../src/index.js'
-import { stateOf } from '../../src/configuration.js'
-import { HYBRID_FLAG } from '../../src/authorization/url.js'
 import { rejection } from '../support/expect.js'
 
 const SERVER = {
@@ -96,7 +95,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
       ...SERVER,
       authorization_endpoint: 'https://as.example/authorize?tenant=t',
     })
-    stateOf(config).flags.add(HYBRID_FLAG)
+    useCodeIdTokenResponseType(config)
     const url = await buildAuthorizationUrlWithPAR(config, { nonce: 'n' })
     expect(sent[0]!.body.get('response_type')).toBe('code id_token')
     expect(sent[0]!.body.get('tenant')).toBe('t')

@@ -9,9 +9,10 @@ import {
   randomNonce,
   randomPKCECodeVerifier,
   randomState,
+  useCodeIdTokenResponseType,
+  useIdTokenResponseType,
+  useJwtResponseMode,
 } from '../../src/index.js'
-import { stateOf } from '../../src/configuration.js'
-import { HYBRID_FLAG, IMPLICIT_FLAG, JARM_FLAG } from '../../src/authorization/url.js'
 import { expectTypeError } from '../support/expect.js'
 
 const SERVER = {
@@ -23,10 +24,14 @@ const SERVER = {
 const config = (server: Record<string, unknown> = SERVER, clientId = 'client-1') =>
   new Configuration(server as typeof SERVER, clientId)
 
-/** Sets a response-type switch the way useCodeIdTokenResponseType & co. record it. */
-function withFlag(flag: string): Configuration {
+const HYBRID = useCodeIdTokenResponseType
+const IMPLICIT = useIdTokenResponseType
+const JARM = useJwtResponseMode
+
+/** A configuration with a response type / mode switch on. */
+function withFlag(toggle: (config: Configuration) => void): Configuration {
   const c = config()
-  stateOf(c).flags.add(flag)
+  toggle(c)
   return c
 }
 
@@ -153,7 +158,7 @@ describe('buildAuthorizationUrl', () => {
   })
 
   it('with request or request_uri: no response_type, no nonce rule, no response_mode', () => {
-    for (const flag of [HYBRID_FLAG, IMPLICIT_FLAG, JARM_FLAG]) {
+    for (const flag of [HYBRID, IMPLICIT, JARM]) {
       expect(pairs(buildAuthorizationUrl(withFlag(flag), { request_uri: 'urn:x' }))).toEqual([
         ['request_uri', 'urn:x'],
         ['client_id', 'client-1'],
@@ -166,23 +171,23 @@ describe('buildAuthorizationUrl', () => {
   })
 
   it('hybrid: response_type=code id_token by default', () => {
-    expect(buildAuthorizationUrl(withFlag(HYBRID_FLAG), {}).searchParams.get('response_type')).toBe(
+    expect(buildAuthorizationUrl(withFlag(HYBRID), {}).searchParams.get('response_type')).toBe(
       'code id_token',
     )
   })
 
   it('implicit: response_type=id_token, and a nonce is required', () => {
-    const url = buildAuthorizationUrl(withFlag(IMPLICIT_FLAG), { nonce: 'n' })
+    const url = buildAuthorizationUrl(withFlag(IMPLICIT), { nonce: 'n' })
     expect(url.searchParams.get('response_type')).toBe('id_token')
     expectTypeError(
-      () => buildAuthorizationUrl(withFlag(IMPLICIT_FLAG), { response_type: 'id_token' }),
+      () => buildAuthorizationUrl(withFlag(IMPLICIT), { response_type: 'id_token' }),
       'ERR_INVALID_ARG_VALUE',
       /^response_type=id_token clients must provide a nonce parameter in their authorization request parameters$/,
     )
   })
 
   it('JARM: response_mode=jwt replaces whatever the caller asked for', () => {
-    const url = buildAuthorizationUrl(withFlag(JARM_FLAG), { response_mode: 'form_post' })
+    const url = buildAuthorizationUrl(withFlag(JARM), { response_mode: 'form_post' })
     expect(url.searchParams.getAll('response_mode')).toEqual(['jwt'])
   })
 
@@ -257,7 +262,7 @@ describe('buildEndSessionUrl', () => {
   })
 
   it('is not affected by the response-type switches', () => {
-    expect(pairs(buildEndSessionUrl(withFlag(IMPLICIT_FLAG)))).toEqual([['client_id', 'client-1']])
+    expect(pairs(buildEndSessionUrl(withFlag(IMPLICIT)))).toEqual([['client_id', 'client-1']])
   })
 
   it('a missing or http end_session_endpoint is a ClientError with its code', () => {
