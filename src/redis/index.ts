@@ -1,2 +1,11 @@
-// grantline/redis: the token manager store on node-redis (issue 11). Placeholder until the store lands.
-export {}
+// grantline/redis: the token manager's shared store on node-redis (issue 11). Node.js only; `redis` is an optional
+// peer dependency the user installs and passes in, so nothing here loads it.
+export { redisTokenStore } from './store.js'
+export type {
+  RedisClientLike,
+  RedisSubscriberLike,
+  RedisTokenStoreEvent,
+  RedisTokenStoreOptions,
+} from './store.js'
+export type { RedisEncryptionKey, RejectReason } from './envelope.js'
+export { STORE_ENTRY_REJECTED } from './store.js'
