@@ -44,7 +44,36 @@ export interface DemoClient {
   /** For the mTLS methods: PEMs to present. */
   certificate?: string
   certificateKey?: string
+  /** Login clients (authorization code family): the redirect URIs registered for it. */
+  redirectUris?: string[]
+  /** Login clients: where end session may send the user back to. */
+  postLogoutRedirectUris?: string[]
+  /** Login clients: the registered response types (`code`, `code id_token`, `id_token`). */
+  responseTypes?: string[]
+  /** Login clients with public-key request objects (JAR): the key they sign them with. */
+  requestObjectKey?: ClientKey
+  /** Login clients with encrypted responses: the private key they decrypt with (`enableDecryptingResponses`). */
+  decryptionKey?: DecryptionKey
+  /** Everything the server registered for this client (login clients only). */
+  metadata?: Record<string, unknown>
 }
+
+/** A client's private key for encrypted ID Tokens, userinfo and JARM responses. */
+export interface DecryptionKey {
+  key: CryptoKey
+  kid: string
+  alg: 'ECDH-ES'
+  /** The content encryption the client registered (`*_encrypted_response_enc`). */
+  enc: 'A256GCM'
+  publicJwk: JWK
+}
+
+/** Redirect URI of the login clients. Never fetched: tests hand the URL the server redirected to to the callback. */
+export const REDIRECT_URI = 'https://rp.grantline.test/callback'
+/** Post-logout redirect URI of the login clients. */
+export const POST_LOGOUT_REDIRECT_URI = 'https://rp.grantline.test/signed-out'
+/** The `native` client's loopback redirect URI; any port is allowed (RFC 8252 §7.3). */
+export const LOOPBACK_REDIRECT_URI = 'http://127.0.0.1/callback'
 
 export interface ClientSet {
   /** Client metadata as oidc-provider registers it. */
@@ -52,7 +81,10 @@ export interface ClientSet {
   clients: Record<string, DemoClient>
 }
 
-export async function createClients(mtls: MtlsMaterial | undefined): Promise<ClientSet> {
+export async function createClients(
+  mtls: MtlsMaterial | undefined,
+  extraRedirectUris: readonly string[] = [],
+): Promise<ClientSet> {
   const common = {
     grant_types: GRANT_TYPES,
     response_types: [],
@@ -111,7 +143,126 @@ export async function createClients(mtls: MtlsMaterial | undefined): Promise<Cli
       { tls_client_auth_subject_dn: mtls.pki.subjectDn, tls_client_certificate_bound_access_tokens: true },
     )
   }
+  await addLoginClients(add, extraRedirectUris)
   return { metadata, clients }
+}
+
+/**
+ * The clients that sign users in (the authorization code family), beside the token-endpoint ones above. Each may
+ * also use every grant in GRANT_TYPES. `extraRedirectUris` are registered for every one of them.
+ */
+async function addLoginClients(
+  add: (client: DemoClient, extra: Record<string, unknown>) => void,
+  extraRedirectUris: readonly string[],
+): Promise<void> {
+  const login = (
+    client: Omit<DemoClient, 'redirectUris' | 'postLogoutRedirectUris' | 'metadata'>,
+    extra: Record<string, unknown> = {},
+    redirectUris: string[] = [REDIRECT_URI],
+  ) => {
+    const responseTypes = client.responseTypes ?? ['code']
+    const implicit = responseTypes.some((type) => type.includes('id_token') || type.includes('token'))
+    const metadata = {
+      grant_types: ['authorization_code', ...(implicit ? ['implicit'] : []), ...GRANT_TYPES],
+      response_types: responseTypes,
+      redirect_uris: [...redirectUris, ...extraRedirectUris],
+      post_logout_redirect_uris: [POST_LOGOUT_REDIRECT_URI],
+      ...extra,
+    }
+    add(
+      {
+        ...client,
+        responseTypes,
+        redirectUris: metadata.redirect_uris,
+        postLogoutRedirectUris: metadata.post_logout_redirect_uris,
+        metadata: {
+          client_id: client.clientId,
+          token_endpoint_auth_method: client.tokenEndpointAuthMethod,
+          ...metadata,
+        },
+      },
+      metadata,
+    )
+  }
+
+  // Confidential web application: code flow, client_secret_basic.
+  login({ clientId: 'web', tokenEndpointAuthMethod: 'client_secret_basic', clientSecret: secret() })
+  // Public clients: PKCE (S256) is required of them.
+  login({ clientId: 'spa', tokenEndpointAuthMethod: 'none' })
+  login({ clientId: 'native', tokenEndpointAuthMethod: 'none' }, { application_type: 'native' }, [
+    LOOPBACK_REDIRECT_URI,
+  ])
+  // Public client whose access tokens must be DPoP-bound (RFC 9449 §5.2).
+  login({ clientId: 'dpop', tokenEndpointAuthMethod: 'none' }, { dpop_bound_access_tokens: true })
+  // Hybrid and implicit (OIDC Core §3.3, §3.2).
+  login({
+    clientId: 'hybrid',
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    clientSecret: secret(),
+    responseTypes: ['code id_token', 'code'],
+  })
+  login({ clientId: 'implicit', tokenEndpointAuthMethod: 'none', responseTypes: ['id_token'] })
+  // JARM: signed authorization responses (response_mode=jwt, query.jwt, fragment.jwt, form_post.jwt).
+  login(
+    { clientId: 'jarm', tokenEndpointAuthMethod: 'client_secret_basic', clientSecret: secret() },
+    { authorization_signed_response_alg: 'ES256' },
+  )
+  // JAR: request objects must be signed (RFC 9101 §10.5) with the client's key, which also authenticates it.
+  const jarKey = await clientKey('ES256')
+  login(
+    {
+      clientId: 'jar',
+      tokenEndpointAuthMethod: 'private_key_jwt',
+      privateKey: jarKey,
+      requestObjectKey: jarKey,
+    },
+    {
+      jwks: { keys: [jarKey.publicJwk] },
+      request_object_signing_alg: 'ES256',
+      require_signed_request_object: true,
+    },
+  )
+  // Encrypted (and signed) ID Tokens, userinfo responses and JARM responses.
+  const decryptionKey = await encryptionKey()
+  login(
+    {
+      clientId: 'encrypted',
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      clientSecret: secret(),
+      responseTypes: ['code', 'code id_token'],
+      decryptionKey,
+    },
+    {
+      jwks: { keys: [decryptionKey.publicJwk] },
+      id_token_signed_response_alg: 'RS256',
+      id_token_encrypted_response_alg: decryptionKey.alg,
+      id_token_encrypted_response_enc: decryptionKey.enc,
+      userinfo_signed_response_alg: 'RS256',
+      userinfo_encrypted_response_alg: decryptionKey.alg,
+      userinfo_encrypted_response_enc: decryptionKey.enc,
+      authorization_signed_response_alg: 'RS256',
+      authorization_encrypted_response_alg: decryptionKey.alg,
+      authorization_encrypted_response_enc: decryptionKey.enc,
+    },
+  )
+  // Signed (not encrypted) userinfo responses.
+  login(
+    { clientId: 'userinfo-jwt', tokenEndpointAuthMethod: 'client_secret_basic', clientSecret: secret() },
+    { userinfo_signed_response_alg: 'ES256' },
+  )
+}
+
+async function encryptionKey(): Promise<DecryptionKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: false })
+  const publicJwk = await exportJWK(publicKey)
+  const kid = await calculateJwkThumbprint(publicJwk)
+  return {
+    key: privateKey,
+    kid,
+    alg: 'ECDH-ES',
+    enc: 'A256GCM',
+    publicJwk: { ...publicJwk, kid, alg: 'ECDH-ES', use: 'enc' },
+  }
 }
 
 function secret(): string {

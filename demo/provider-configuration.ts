@@ -8,6 +8,8 @@ import { errors, type KoaContext } from 'oidc-provider'
 import { SCOPES } from './clients.js'
 import { tokenExtras } from './grants/issue.js'
 import { createStorage, memoryAdapter } from './memory-adapter.js'
+import { accountClaims } from './accounts.js'
+import { logoutSource, postLogoutSuccessSource } from './interactions.js'
 import { TTL } from './ttl.js'
 
 export interface ConfigurationInput {
@@ -26,7 +28,7 @@ export function providerConfiguration(input: ConfigurationInput): Record<string,
     jwks: { keys: input.jwks },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: SCOPES,
-    claims: { openid: ['sub'], email: ['email'], profile: ['name'] },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
     ttl: { ...TTL },
     clientAuthMethods: [
       'client_secret_basic',
@@ -36,14 +38,29 @@ export function providerConfiguration(input: ConfigurationInput): Record<string,
       'none',
       ...(input.mtls ? ['self_signed_tls_client_auth', 'tls_client_auth'] : []),
     ],
-    // Any subject is a known account; tokens and ID Tokens are about whoever the grant names.
+    // Any subject is a known account; tokens and ID Tokens are about whoever the grant names. Only the accounts
+    // in demo/accounts.ts can sign in at the login page (demo/interactions.ts).
     findAccount: (_ctx: unknown, sub: string) => ({
       accountId: sub,
-      claims: () => ({ sub, email: `${sub}@example.test`, name: sub }),
+      claims: () => accountClaims(sub),
     }),
     extraTokenClaims: (_ctx: unknown, token: object) => tokenExtras.get(token),
     features: {
+      // Login and consent are the server's own pages (demo/interactions.ts), at the default interactions.url.
       devInteractions: { enabled: false },
+      // The authorization code family (issue 12).
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: false,
+        allowUnregisteredRedirectUris: false,
+      },
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      jwtResponseModes: { enabled: true },
+      encryption: { enabled: true },
+      claimsParameter: { enabled: true },
+      userinfo: { enabled: true },
+      jwtUserinfo: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       clientCredentials: { enabled: true },
       // Any client may introspect any token, so tests can look at tokens issued to other clients.
       introspection: { enabled: true, allowedPolicy: () => true },
@@ -94,6 +111,11 @@ export function providerConfiguration(input: ConfigurationInput): Record<string,
         requireNonce: () => input.requireDPoPNonce,
       },
       ...(input.mtls ? { mTLS: mtlsFeature() } : {}),
+    },
+    responseTypes: ['code', 'code id_token', 'id_token', 'none'],
+    // PKCE (S256, the only method oidc-provider 9 knows) is required of public clients; confidential ones may use it.
+    pkce: {
+      required: (_ctx: unknown, client: { clientAuthMethod: string }) => client.clientAuthMethod === 'none',
     },
     // oidc-provider does not publish mtls_endpoint_aliases by itself.
     ...(input.mtls ? { discovery: { mtls_endpoint_aliases: mtlsEndpointAliases(input.issuer) } } : {}),

@@ -1,11 +1,15 @@
 // The embedded authorization server: a real oidc-provider 9.13.3, in-process on 127.0.0.1 with a random port,
 // with every client authentication method, DPoP, optional mutual TLS, and three extension grants (token
-// exchange, JWT bearer, SAML 2.0 bearer). The demo, the examples and every integration test run against it.
+// exchange, JWT bearer, SAML 2.0 bearer), and a login wing: its own login and consent pages (demo/interactions.ts,
+// accounts in demo/accounts.ts) and clients for the authorization code family (code + PKCE, PAR, JAR, JARM,
+// hybrid, implicit, DPoP-bound codes, encrypted responses, end session; demo/clients.ts). The demo, the examples
+// and every integration test run against it.
 
 import { restoreConsoleWarn } from './quiet.js'
 import { createServer as createHttpServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { randomBytes } from 'node:crypto'
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose'
 import Provider from 'oidc-provider'
 import { Agent, request } from 'undici'
@@ -17,9 +21,15 @@ import {
   SAML2_BEARER,
   SCOPES,
   TOKEN_EXCHANGE,
+  REDIRECT_URI,
+  POST_LOGOUT_REDIRECT_URI,
+  LOOPBACK_REDIRECT_URI,
   createClients,
   type DemoClient,
+  type DecryptionKey,
 } from './clients.js'
+import { ACCOUNTS, DEMO_ACCOUNT, DEMO_PASSWORD, type DemoAccount } from './accounts.js'
+import { DENIED_DESCRIPTION, interactionRoutes } from './interactions.js'
 import type { AssertionIssuer } from './assertions.js'
 import { jwtBearerHandler, JWT_BEARER_PARAMETERS } from './grants/jwt-bearer.js'
 import { saml2BearerHandler, SAML2_BEARER_PARAMETERS } from './grants/saml2-bearer.js'
@@ -34,13 +44,17 @@ import { providerConfiguration } from './provider-configuration.js'
 restoreConsoleWarn()
 
 export { CIBA, DEVICE_CODE, JWT_BEARER, SAML2_BEARER, TOKEN_EXCHANGE, SCOPES }
-export type { DemoClient, AssertionIssuer, MtlsMaterial, Flows }
+export { REDIRECT_URI, POST_LOGOUT_REDIRECT_URI, LOOPBACK_REDIRECT_URI }
+export { ACCOUNTS, DEMO_ACCOUNT, DEMO_PASSWORD, DENIED_DESCRIPTION }
+export type { DemoClient, DecryptionKey, DemoAccount, AssertionIssuer, MtlsMaterial, Flows }
 
 export interface AuthorizationServerOptions {
   /** Every token request must carry a server-issued DPoP nonce (RFC 9449 §8). */
   requireDPoPNonce?: boolean
   /** Serve HTTPS with client certificates (RFC 8705): tls_client_auth, self-signed, certificate-bound tokens. */
   mtls?: boolean
+  /** Redirect URIs registered for every login client besides their own (e.g. a test app's callback). */
+  redirectUris?: string[]
 }
 
 /** One request as the server received it, for counting round trips. Bodies are not recorded. */
@@ -68,6 +82,12 @@ export interface AuthorizationServer extends Flows {
   issueAccessToken(clientId: string, options?: { scope?: string; accountId?: string }): Promise<string>
   /** The stored payload of an access token (aud, extra, scope, cnf thumbprints...), or undefined. */
   inspectAccessToken(token: string): Promise<Record<string, unknown> | undefined>
+  /**
+   * Registers one more client (e.g. a web application whose callback port is known only once it listens).
+   * `metadata` is oidc-provider client metadata; a `client_secret` is generated for authenticating methods
+   * when absent. Returns what a test needs to act as it.
+   */
+  registerClient(metadata: Record<string, unknown> & { client_id: string }): Promise<DemoClient>
   /** Completes or denies device (RFC 8628) and CIBA requests as the user would: see demo/flows.ts. */
   close(): Promise<void>
 }
@@ -80,7 +100,7 @@ export async function startAuthorizationServer(
   const [jwks, assertionKeys, clientSet] = await Promise.all([
     serverSigningKeys(),
     generateKeyPair('ES256', { extractable: false }),
-    createClients(mtls),
+    createClients(mtls, options.redirectUris),
   ])
   const trustedAssertionIssuer: AssertionIssuer = {
     issuer: 'https://assertions.grantline.test',
@@ -147,9 +167,15 @@ export async function startAuthorizationServer(
 
     const requests: RecordedRequest[] = []
     const callback = provider.callback()
+    const interactions = interactionRoutes(provider)
     http.on('request', (req, res) => {
       requests.push({ method: req.method ?? '', path: req.url ?? '', headers: { ...req.headers } })
-      callback(req, res)
+      interactions(req, res).then(
+        (handled) => {
+          if (!handled) callback(req, res)
+        },
+        () => res.destroy(),
+      )
     })
     const metadata = await fetchDiscovery(issuer, mtls)
     requests.length = 0
@@ -177,6 +203,39 @@ export async function startAuthorizationServer(
         return Object.fromEntries(Object.entries(at).filter(([, value]) => value !== undefined))
       },
 
+      async registerClient(metadata) {
+        const method = String(metadata['token_endpoint_auth_method'] ?? 'client_secret_basic')
+        const secretBased = method.startsWith('client_secret')
+        const registered: Record<string, unknown> = {
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+          scope: SCOPES.join(' '),
+          token_endpoint_auth_method: method,
+          ...(secretBased && metadata['client_secret'] === undefined
+            ? { client_secret: randomBytes(32).toString('base64url') }
+            : {}),
+          ...metadata,
+        }
+        await provider.Client.adapter.upsert(metadata.client_id, registered)
+        // Validates the metadata now rather than at the first authorization request.
+        if (!(await provider.Client.find(metadata.client_id))) {
+          throw new TypeError(`the embedded server did not accept client "${metadata.client_id}"`)
+        }
+        const client: DemoClient = {
+          clientId: metadata.client_id,
+          tokenEndpointAuthMethod: method,
+          ...(typeof registered['client_secret'] === 'string'
+            ? { clientSecret: registered['client_secret'] }
+            : {}),
+          redirectUris: (registered['redirect_uris'] as string[] | undefined) ?? [],
+          postLogoutRedirectUris: (registered['post_logout_redirect_uris'] as string[] | undefined) ?? [],
+          responseTypes: registered['response_types'] as string[],
+          metadata: registered,
+        }
+        clientSet.clients[client.clientId] = client
+        return client
+      },
+
       close,
     }
   } catch (err) {
@@ -185,15 +244,21 @@ export async function startAuthorizationServer(
   }
 }
 
-/** The server's own signing keys: RS256 for ID Tokens (the clients' default) and ES256. */
+/**
+ * The server's own keys: RS256 for ID Tokens (the clients' default) and ES256 for signing, and an ECDH-ES key
+ * clients may encrypt request objects to (RFC 9101 §6.1).
+ */
 async function serverSigningKeys() {
-  return Promise.all(
+  const signing = await Promise.all(
     (['RS256', 'ES256'] as const).map(async (alg) => {
       const { privateKey } = await generateKeyPair(alg, { extractable: true })
       const jwk = await exportJWK(privateKey)
       return { ...jwk, alg, use: 'sig', kid: await calculateJwkThumbprint(jwk) }
     }),
   )
+  const { privateKey } = await generateKeyPair('ECDH-ES', { crv: 'P-256', extractable: true })
+  const encJwk = await exportJWK(privateKey)
+  return [...signing, { ...encJwk, alg: 'ECDH-ES', use: 'enc', kid: await calculateJwkThumbprint(encJwk) }]
 }
 
 /** The discovery document, fetched over the wire like any client would (trusting the demo CA with mTLS). */

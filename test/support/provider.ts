@@ -18,12 +18,21 @@ export {
   SAML2_BEARER,
   TOKEN_EXCHANGE,
   SCOPES,
+  REDIRECT_URI,
+  POST_LOGOUT_REDIRECT_URI,
+  LOOPBACK_REDIRECT_URI,
+  ACCOUNTS,
+  DEMO_ACCOUNT,
+  DEMO_PASSWORD,
+  DENIED_DESCRIPTION,
 } from '../../demo/server.js'
 export type {
   AuthorizationServer,
   AuthorizationServerOptions,
   AssertionIssuer,
   DemoClient,
+  DecryptionKey,
+  DemoAccount,
   MtlsMaterial,
   RecordedRequest,
 } from '../../demo/server.js'
