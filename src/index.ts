@@ -107,6 +107,23 @@ export type {
 } from './types.js'
 
 // Section: the token manager (issue 11)
+export { createTokenManager, memoryTokenStore } from './manager/index.js'
+export type {
+  ManagedGrantParameters,
+  MemoryTokenStoreOptions,
+  RetryOptions,
+  StoredToken,
+  TokenManager,
+  TokenManagerEventBase,
+  TokenManagerEventError,
+  TokenManagerEventName,
+  TokenManagerEvents,
+  TokenManagerGetOptions,
+  TokenManagerListener,
+  TokenManagerOptions,
+  TokenStore,
+  TokenStoreLock,
+} from './manager/index.js'
 
 // Section: authorization requests: PKCE, state, nonce, URL builders, PAR, JAR, end session (issue 12)
 export {

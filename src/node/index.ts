@@ -4,9 +4,11 @@
 import { setDefaultTransport } from '../http/send.js'
 import { nodeTransport } from './native.js'
 import { installNodeSigner } from './signer.js'
+import { installManagerChannels } from './manager-channel.js'
 
 setDefaultTransport(nodeTransport)
 installNodeSigner()
+installManagerChannels()
 
 export * from '../index.js'
 export { mtlsFetch, useClientCertificate } from './mtls-fetch.js'
