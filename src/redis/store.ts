@@ -80,6 +80,9 @@ const DELETE = `redis.call('DEL', KEYS[1])
 if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return 1`
 
+const DELETE_IF_SAME = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`
+
 /** The `code` of the error `get` rejects with when an entry is not used (tampered, unknown key id, malformed...). */
 export const STORE_ENTRY_REJECTED = 'OAUTH_STORE_ENTRY_REJECTED'
 
@@ -94,7 +97,8 @@ const MAX_PX = Number.MAX_SAFE_INTEGER - Date.UTC(3000, 0)
  *   another key does not open), with a time to live (`PX`). An entry that does not open, names an unknown key id,
  *   is not what this store writes, or is plaintext while the store encrypts, is never served: `get` rejects with
  *   `ClientError` `OAUTH_STORE_ENTRY_REJECTED` (and `onEvent` gets `entry_rejected` with the reason), which the
- *   manager reports as `store_error` and treats as a miss.
+ *   manager reports as `store_error` and treats as a miss; a tampered, malformed or plaintext entry is also
+ *   deleted, so that the next reader finds a plain miss.
  * - Refresh locks: `SET <prefix>lock:<key> <owner> NX PX <lease>`, a random owner per acquisition, released by a
  *   script that deletes the lock only while it still holds that owner.
  * - Waiting: `set`, `delete` and a lock's release publish the key on `<prefix>changed`; `waitForChange`
@@ -176,8 +180,13 @@ export function redisTokenStore(client: RedisClientLike, options: RedisTokenStor
       const opened = seal.open(entryKey(key), reply)
       if (typeof opened === 'string') {
         emit({ type: 'entry_rejected', key, reason: opened })
-        // The manager reports a failed read as `store_error` and fetches the token itself; its `set` then
-        // replaces the rejected entry.
+        // An entry nobody with the keys could have written is removed (only if it is still the same bytes), so
+        // the next reader sees a plain miss and the fleet's lock protocol resumes. An entry sealed under a key id
+        // this instance lacks, or sealed while this one stores in clear, may be good for the rest of the fleet
+        // (a key rotation rolling out): it stays.
+        if (opened !== 'unknown_key_id' && opened !== 'encrypted')
+          await send(['EVAL', DELETE_IF_SAME, '1', entryKey(key), reply]).catch(() => undefined)
+        // The manager reports a failed read as `store_error` and fetches the token itself.
         throw rejected(opened)
       }
       return opened

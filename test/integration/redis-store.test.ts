@@ -243,6 +243,9 @@ describe('entries', () => {
       expect(err.code).toBe(STORE_ENTRY_REJECTED)
       expect(String(err)).not.toContain(ACCESS)
       expect(events).toEqual([{ type: 'entry_rejected', key: 'victim', reason: err.reason }])
+      // Tampered entries are gone, so the next reader sees a plain miss; one sealed under a key id this store
+      // lacks may be another instance's (a rotation rolling out) and stays.
+      expect(await client.exists(`${p}victim`)).toBe(err.reason === 'unknown_key_id' ? 1 : 0)
       // The manager's next set replaces it.
       await store.set('victim', token(), 60_000)
       expect(await store.get('victim')).toEqual(expect.objectContaining({ response: expect.anything() }))
@@ -328,7 +331,9 @@ describe('entries', () => {
     const sealed = redisTokenStore(client, { prefix: p, encryption: { keys: [{ id: 'k1', key: K1 }] } })
     await sealed.set('sealed', value, 60_000)
     expect((await rejection(plain.get('sealed'))).reason).toBe('encrypted')
+    expect(await sealed.get('sealed')).toEqual(value) // left for the instances that can read it
     expect((await rejection(sealed.get('clear'))).reason).toBe('not_encrypted')
+    expect(await client.exists(`${p}clear`)).toBe(0) // never trusted, removed
   })
 })
 
