@@ -30,7 +30,7 @@ import {
   type DecryptedAuthorizationCodeResponses,
   type WithDecryptedResponse,
 } from './decrypted.js'
-import { checkHybridArguments, validateHybridResponse } from './hybrid.js'
+import { checkHybridArguments, idTokenHash, validateHybridResponse } from './hybrid.js'
 import { validateJarmResponse } from './jarm.js'
 
 /** Expected values and checks for an authorization code grant's authorization and token responses. */
@@ -195,7 +195,7 @@ export async function authorizationCodeGrant(
     const required: string[] = []
     if (openid && expected.expectedNonce !== undefined) required.push('nonce')
     if (openid && maxAge !== undefined) required.push('auth_time')
-    const checkResponse = ({ body: response, idToken }: ProcessedTokenResponse) => {
+    const checkResponse = async ({ body: response, idToken }: ProcessedTokenResponse) => {
       if (openid && idToken === undefined) {
         throw ope('"response" body "id_token" property must be a string', 'OAUTH_INVALID_RESPONSE', {
           body: response,
@@ -205,6 +205,7 @@ export async function authorizationCodeGrant(
       const claims = idToken.claims as unknown as JsonObject
       checkAuthTime(state, claims, maxAge)
       checkNonce(claims, expected.expectedNonce)
+      await checkAccessTokenHash(claims, idToken.header['alg'], response.access_token)
     }
     const result = await tokenGrant(state, 'authorization_code', body, {
       DPoP,
@@ -232,5 +233,28 @@ export async function authorizationCodeGrant(
     return recordDecrypted(result, record)
   } catch (err) {
     throw toPublicError(err)
+  }
+}
+
+/**
+ * OIDC Core §3.1.3.8: an ID Token that carries `at_hash` must carry the hash of the access token it came with
+ * (DECISIONS D74: openid-client does not check it). A token endpoint whose `at_hash` does not match has mixed up
+ * tokens, or someone else did.
+ */
+async function checkAccessTokenHash(claims: JsonObject, alg: unknown, accessToken: string): Promise<void> {
+  const atHash = claims['at_hash']
+  if (atHash === undefined) return
+  const hmac = typeof alg === 'string' && /^HS(256|384|512)$/.test(alg)
+  const expected = await idTokenHash(accessToken, hmac ? `RS${alg.slice(2)}` : alg, 'at_hash')
+  if (atHash !== expected) {
+    throw ope(
+      'invalid ID Token "at_hash" (access token hash) claim value',
+      'OAUTH_JWT_CLAIM_COMPARISON_FAILED',
+      {
+        alg,
+        claim: 'at_hash',
+        claims,
+      },
+    )
   }
 }

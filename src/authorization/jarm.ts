@@ -2,7 +2,8 @@ import { stateOf, type ConfigState, type Configuration } from '../configuration.
 import { ClientError } from '../errors.js'
 import { checkAudience, checkIssuer, decodeJwt, describe } from '../id-token/jwt.js'
 import { verifyJwsSignature } from '../id-token/signature.js'
-import { ope } from '../internal/errors.js'
+import { OperationProcessingError, ope } from '../internal/errors.js'
+import { placeholder } from '../internal/redact.js'
 import { FLAG_HYBRID, FLAG_IMPLICIT, FLAG_JARM, singleParam, validateAuthResponse } from './callback.js'
 import { decryptedJws } from './decrypted.js'
 
@@ -51,6 +52,32 @@ export async function validateJarmResponse(
 ): Promise<ValidatedJarm> {
   const response = singleParam(params, 'response')
   if (!response) throw ope('"parameters" does not contain a JARM response', 'OAUTH_INVALID_RESPONSE')
+  try {
+    return await checkJarm(state, response, expectedState)
+  } catch (err) {
+    throw withoutCode(err)
+  }
+}
+
+/**
+ * The authorization code rides in a JARM response's claims, which a failed check carries in its cause: the
+ * cause (a copy that belongs to the error alone) shows it as `[redacted: N characters]` (DECISIONS D71).
+ */
+function withoutCode(err: unknown): unknown {
+  if (!(err instanceof OperationProcessingError)) return err
+  const cause = err.cause as { claims?: unknown } | undefined
+  const claims = cause?.claims as Record<string, unknown> | undefined
+  if (typeof claims === 'object' && claims !== null && typeof claims['code'] === 'string') {
+    cause!.claims = { ...claims, code: placeholder(claims['code']) }
+  }
+  return err
+}
+
+async function checkJarm(
+  state: ConfigState,
+  response: string,
+  expectedState: unknown,
+): Promise<ValidatedJarm> {
   const { claims, jws } = await decodeJwt(state, response, {
     configured: state.client.authorization_signed_response_alg,
     supported: state.as.authorization_signing_alg_values_supported,

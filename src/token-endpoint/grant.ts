@@ -25,7 +25,7 @@ export interface TokenGrantOptions extends TokenResponseOptions {
    * Checks a processed response before its ID Token signature is verified (the authorization code grant's
    * `nonce`, `max_age` and "ID Token expected" checks, as openid-client makes them in that order).
    */
-  checkResponse?: ((processed: ProcessedTokenResponse) => void) | undefined
+  checkResponse?: ((processed: ProcessedTokenResponse) => void | Promise<void>) | undefined
 }
 
 /**
@@ -54,7 +54,7 @@ export async function tokenGrant(
     })
     if (options.onResponse) await options.onResponse(response)
     const processed = await processTokenResponse(state, response, options)
-    options.checkResponse?.(processed)
+    if (options.checkResponse) await options.checkResponse(processed)
     return processed
   }
   // Without DPoP there is nothing to retry: one promise layer fewer.
