@@ -8,10 +8,12 @@ import {
   modifyAssertion,
   useJwtResponseMode,
 } from '../../src/index.js'
+import type { ClientMetadata } from '../../src/index.js'
 import { rejection } from '../support/expect.js'
 
 const SERVER = { issuer: 'https://as.example', authorization_endpoint: 'https://as.example/authorize' }
-const config = (metadata: Record<string, unknown> = {}) => new Configuration(SERVER, 'client-1', metadata)
+const config = (metadata: Record<string, unknown> = {}) =>
+  new Configuration(SERVER, 'client-1', metadata as Partial<ClientMetadata>)
 
 const es256 = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
   'sign',

@@ -11,6 +11,7 @@ import {
   useCodeIdTokenResponseType,
   type CustomFetchOptions,
 } from '../../src/index.js'
+import type { ClientMetadata } from '../../src/index.js'
 import { rejection } from '../support/expect.js'
 
 const SERVER = {
@@ -35,7 +36,12 @@ function stubbed(
   auth?: ReturnType<typeof ClientSecretBasic>,
 ) {
   const sent: Sent[] = []
-  const config = new Configuration(server as typeof SERVER, 'client-1', metadata, auth)
+  const config = new Configuration(
+    server as typeof SERVER,
+    'client-1',
+    metadata as Partial<ClientMetadata>,
+    auth,
+  )
   config[customFetch] = async (url: string, options: CustomFetchOptions) => {
     const record = {
       url,
