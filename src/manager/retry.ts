@@ -106,6 +106,8 @@ export function retryAfterMs(err: unknown, now: number): number | undefined {
     const seconds = Number(value)
     return Number.isSafeInteger(seconds) ? seconds * 1000 : undefined
   }
+  // An HTTP date (RFC 9110 §5.6.7) starts with a day name; anything else ('-1', '1.5') is unreadable.
+  if (!/^[A-Za-z]/.test(value)) return undefined
   const date = Date.parse(value)
   if (Number.isNaN(date)) return undefined
   return Math.max(0, date - now)
