@@ -1,0 +1,305 @@
+// A fleet on Redis (issue 11): several worker processes (test/support/fleet-worker.ts), each with its own Redis
+// connection, redisTokenStore and token manager, each with many concurrent callers, against one oidc-provider
+// (test/support/provider.ts) and one real redis-server. The provider's own record of requests proves what was sent.
+// A small proxy in front of the token endpoint can hold a request forever, to kill its sender mid-refresh.
+
+import { fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { createServer, request, type IncomingMessage, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startAuthorizationServer, type AuthorizationServer } from '../support/provider.js'
+import { startRedisServer, type RedisServer } from '../support/redis-server.js'
+import type { Burst, FleetInit } from '../support/fleet-worker.js'
+
+const WORKER = fileURLToPath(new URL('../support/fleet-worker.ts', import.meta.url))
+const WORKERS = 4
+const CALLERS = 25
+const LEASE_MS = 1500
+const SCOPES = ['api:read', 'api:write', 'api:read api:write']
+
+interface Message {
+  type: string
+  [name: string]: unknown
+}
+interface FleetEvent {
+  name: string
+  event: Record<string, unknown>
+}
+
+class Worker {
+  readonly events: FleetEvent[] = []
+  readonly redis: string[] = []
+  readonly exited: Promise<unknown>
+  #id = 0
+  readonly #results = new Map<number, (result: { tokens: string[]; errors: string[] }) => void>()
+  readonly #listeners = new Set<(message: Message) => void>()
+
+  constructor(readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', resolve))
+    child.on('message', (message: Message) => {
+      if (message.type === 'event')
+        this.events.push({ name: String(message.name), event: message.event as never })
+      if (message.type === 'redis') this.redis.push(String(message.state))
+      if (message.type === 'result') this.#results.get(message.id as number)?.(message as never)
+      if (message.type === 'fatal') console.error(`fleet worker ${child.pid}:`, message.error)
+      for (const listener of this.#listeners) listener(message)
+    })
+  }
+
+  /** Resolves with the first message for which `test` holds (including ones already received, for events). */
+  next(test: (message: Message) => boolean): Promise<Message> {
+    return new Promise((resolve) => {
+      const listener = (message: Message) => {
+        if (!test(message)) return
+        this.#listeners.delete(listener)
+        resolve(message)
+      }
+      this.#listeners.add(listener)
+    })
+  }
+
+  burst(burst: Omit<Burst, 'id'>): Promise<{ tokens: string[]; errors: string[] }> {
+    const id = ++this.#id
+    return new Promise((resolve) => {
+      this.#results.set(id, resolve)
+      this.child.send({ type: 'get', id, ...burst })
+    })
+  }
+
+  eventsOf(name: string, since = 0) {
+    return this.events.slice(since).filter((e) => e.name === name)
+  }
+
+  async close() {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return
+    this.child.send({ type: 'close' })
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000)
+    await this.exited
+    clearTimeout(timer)
+  }
+}
+
+async function spawnWorker(init: FleetInit): Promise<Worker> {
+  const child = fork(WORKER, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const worker = new Worker(child)
+  const ready = worker.next((m) => m.type === 'ready' || m.type === 'fatal')
+  child.send({ type: 'init', ...init })
+  const first = await Promise.race([ready, worker.exited.then(() => ({ type: 'exit' }))])
+  if (first.type !== 'ready') throw new Error(`a fleet worker failed to start: ${JSON.stringify(first)}`)
+  return worker
+}
+
+/** A pass-through proxy to the token endpoint that can hold the next token request without ever answering. */
+interface Proxy {
+  readonly origin: string
+  readonly tokenPosts: number
+  holdNext(): Promise<void>
+  close(): Promise<void>
+}
+
+async function startProxy(target: string, tokenPath: string): Promise<Proxy> {
+  let tokenPosts = 0
+  let hold: (() => void) | undefined
+  const held: IncomingMessage[] = []
+  const server: Server = createServer((req, res) => {
+    const isToken = req.method === 'POST' && req.url === tokenPath
+    if (isToken) tokenPosts++
+    if (isToken && hold !== undefined) {
+      const onHeld = hold
+      hold = undefined
+      held.push(req)
+      req.resume()
+      onHeld()
+      return
+    }
+    const url = new URL(req.url ?? '/', target)
+    const upstream = request(
+      url,
+      { method: req.method, headers: { ...req.headers, host: url.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers)
+        up.pipe(res)
+      },
+    )
+    upstream.on('error', () => res.destroy())
+    req.pipe(upstream)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    get tokenPosts() {
+      return tokenPosts
+    },
+    holdNext: () => new Promise<void>((resolve) => (hold = resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const req of held) req.socket.destroy()
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+let redis: RedisServer
+let server: AuthorizationServer
+let proxy: Proxy
+let init: FleetInit
+let tokenPath: string
+let workers: Worker[] = []
+
+/** Token requests the authorization server itself received since the last `server.requests.length = 0`. */
+const tokenRequests = () => server.requests.filter((r) => r.method === 'POST' && r.path === tokenPath).length
+
+beforeAll(async () => {
+  ;[redis, server] = await Promise.all([startRedisServer(), startAuthorizationServer()])
+  tokenPath = new URL(server.metadata.token_endpoint).pathname
+  proxy = await startProxy(server.issuer, tokenPath)
+  init = {
+    redisUrl: redis.url,
+    metadata: { issuer: server.issuer, token_endpoint: proxy.origin + tokenPath },
+    clients: {
+      post: { secret: server.clients['post']!.clientSecret!, method: 'client_secret_post' },
+      basic: { secret: server.clients['basic']!.clientSecret!, method: 'client_secret_basic' },
+    },
+    encryptionKey: randomBytes(32).toString('base64url'),
+    lockLeaseMs: LEASE_MS,
+  }
+  workers = await Promise.all(Array.from({ length: WORKERS }, () => spawnWorker(init)))
+}, 60_000)
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.close()))
+  await proxy?.close()
+  await server?.close()
+  await redis?.close()
+})
+
+describe('a fleet of processes sharing tokens through Redis', () => {
+  it('sends exactly one token request per key, whatever the number of processes and callers', async () => {
+    server.requests.length = 0
+    const round = () =>
+      Promise.all(
+        SCOPES.map(async (scope) => {
+          const results = await Promise.all(
+            workers.map((w) => w.burst({ callers: CALLERS, clientId: 'post', scope })),
+          )
+          return { scope, results }
+        }),
+      )
+    const first = await round()
+    const tokens = new Map<string, string>()
+    for (const { scope, results } of first) {
+      for (const { errors, tokens: got } of results) {
+        expect(errors).toEqual([])
+        expect(got).toHaveLength(CALLERS)
+      }
+      // Every caller of every process got the one token of its key.
+      const distinct = new Set(results.flatMap((r) => r.tokens))
+      expect(distinct.size).toBe(1)
+      tokens.set(scope, [...distinct][0]!)
+    }
+    expect(new Set(tokens.values()).size).toBe(SCOPES.length)
+    expect(tokenRequests()).toBe(SCOPES.length)
+
+    // Again: served from each process's memory, nothing sent.
+    const second = await round()
+    for (const { scope, results } of second) {
+      for (const r of results) expect(new Set(r.tokens)).toEqual(new Set([tokens.get(scope)]))
+    }
+    expect(tokenRequests()).toBe(SCOPES.length)
+
+    // A new expiry window for one key (every process forces a refresh at once): one request, one new token.
+    const forced = await Promise.all(
+      workers.map((w) =>
+        w.burst({ callers: CALLERS, clientId: 'post', scope: SCOPES[0]!, forceRefresh: true }),
+      ),
+    )
+    const fresh = new Set(forced.flatMap((r) => r.tokens))
+    expect(forced.flatMap((r) => r.errors)).toEqual([])
+    expect(fresh.size).toBe(1)
+    expect(fresh.has(tokens.get(SCOPES[0]!)!)).toBe(false)
+    expect(tokenRequests()).toBe(SCOPES.length + 1)
+  })
+
+  it('recovers when the lock holder dies mid-refresh: another process takes over after the lease', async () => {
+    server.requests.length = 0
+    const postsBefore = proxy.tokenPosts
+    const marks = workers.map((w) => w.events.length)
+    const held = proxy.holdNext()
+    const bursts = workers.map((w) => w.burst({ callers: 10, clientId: 'basic', scope: 'api:read' }))
+    await held
+    // The request the proxy holds was sent by the one process that took the lock.
+    const holders = workers.filter((w, i) => w.eventsOf('lock_acquired', marks[i]).length > 0)
+    expect(holders).toHaveLength(1)
+    const holder = holders[0]!
+    expect(holder.eventsOf('request', marks[workers.indexOf(holder)])).toEqual([]) // still in flight
+    holder.child.kill('SIGKILL')
+    await holder.exited
+
+    const survivors = workers.filter((w) => w !== holder)
+    const results = await Promise.all(bursts.filter((_, i) => workers[i] !== holder))
+    expect(results.flatMap((r) => r.errors)).toEqual([])
+    expect(new Set(results.flatMap((r) => r.tokens)).size).toBe(1)
+    // The dead process's request never reached the server; the one that took over sent the only one.
+    expect(tokenRequests()).toBe(1)
+    expect(proxy.tokenPosts - postsBefore).toBe(2)
+    const outcomes = survivors.flatMap((w) =>
+      w.eventsOf('lock_waited', marks[workers.indexOf(w)]).map((e) => e.event['outcome']),
+    )
+    expect(outcomes.filter((o) => o === 'takeover')).toHaveLength(1)
+    expect(outcomes.filter((o) => o === 'stored')).toHaveLength(survivors.length - 1)
+    for (const w of survivors) {
+      const waited = w.eventsOf('lock_waited', marks[workers.indexOf(w)])
+      expect(waited[0]!.event['durationMs']).toBeGreaterThanOrEqual(LEASE_MS - 50)
+    }
+    workers = survivors
+  })
+
+  it('keeps serving when Redis stops: each process on its own, with store_error events, and shares again after', async () => {
+    const cached = await Promise.all(
+      workers.map((w) => w.burst({ callers: 1, clientId: 'post', scope: 'api:write' })),
+    )
+    const marks = workers.map((w) => w.events.length)
+    const down = workers.map((w) => w.next((m) => m.type === 'redis' && m.state === 'error'))
+    await redis.stop()
+    await Promise.all(down)
+
+    server.requests.length = 0
+    const during = await Promise.all(
+      workers.flatMap((w) => [
+        w.burst({ callers: CALLERS, clientId: 'post', scope: 'api:write' }),
+        w.burst({ callers: CALLERS, clientId: 'basic', scope: 'api:write' }),
+      ]),
+    )
+    expect(during.flatMap((r) => r.errors)).toEqual([])
+    // The cached key is served from memory as before; the new key is fetched by every process once (its callers
+    // still share one request).
+    for (let i = 0; i < workers.length; i++) {
+      expect(new Set(during[2 * i]!.tokens)).toEqual(new Set(cached[i]!.tokens))
+      expect(new Set(during[2 * i + 1]!.tokens).size).toBe(1)
+      const errors = workers[i]!.eventsOf('store_error', marks[i])
+      expect(errors.length).toBeGreaterThan(0)
+      expect(JSON.stringify(errors)).not.toContain(init.encryptionKey)
+    }
+    expect(tokenRequests()).toBe(workers.length)
+
+    // Redis is back (empty): once every process has reconnected and its store pause (1 s) is over, one request
+    // serves the whole fleet again.
+    const up = workers.map((w) => w.next((m) => m.type === 'redis' && m.state === 'ready'))
+    await redis.restart()
+    await Promise.all(up)
+    await new Promise((resolve) => setTimeout(resolve, 1_100))
+    server.requests.length = 0
+    const after = await Promise.all(
+      workers.map((w) => w.burst({ callers: CALLERS, clientId: 'basic', scope: 'api:read api:write' })),
+    )
+    expect(after.flatMap((r) => r.errors)).toEqual([])
+    expect(new Set(after.flatMap((r) => r.tokens)).size).toBe(1)
+    expect(tokenRequests()).toBe(1)
+  })
+})
