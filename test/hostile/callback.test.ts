@@ -44,7 +44,7 @@ beforeEach(() => {
   token = (res) => json(res, 200, { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 300 })
 })
 
-function config(serverExtra: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}) {
+function config(serverExtra: Record<string, unknown> = {}, metadata: Partial<gl.ClientMetadata> = {}) {
   return configurationFor(server, {
     server: {
       jwks_uri: `${server.origin}/jwks`,
