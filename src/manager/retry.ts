@@ -88,7 +88,11 @@ export function isTransient(err: unknown, grantType: string): boolean {
   }
   if (err instanceof ClientError) {
     if (err.code === 'OAUTH_TIMEOUT') return true
-    if (err.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' && err.cause instanceof Response) {
+    // A 408/429/5xx answered without a JSON body (an HTML page from a proxy) is still the server's status.
+    if (
+      (err.code === 'OAUTH_RESPONSE_IS_NOT_CONFORM' || err.code === 'OAUTH_RESPONSE_IS_NOT_JSON') &&
+      err.cause instanceof Response
+    ) {
       return TRANSIENT_STATUS(err.cause.status)
     }
   }

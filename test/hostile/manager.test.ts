@@ -254,7 +254,7 @@ describe('single flight', () => {
     expect(tokenRequests()).toHaveLength(1)
     // Already aborted: rejects at once, nothing sent.
     const err = await rejection(m.get(config, CC, { scope: 'new' }, { signal: AbortSignal.abort() }))
-    expect((err as DOMException).name).toBe('AbortError')
+    expect((err as unknown as DOMException).name).toBe('AbortError')
     expect(tokenRequests()).toHaveLength(1)
   })
 
