@@ -58,12 +58,14 @@ beforeAll(() => {
         return json(res, 401, { error: 'invalid_client' })
       case '/not-json':
         res.writeHead(200, { 'content-type': 'application/json' })
-        return res.end('<html>surprise</html>')
+        res.end('<html>surprise</html>')
+        return
       case '/no-token-type':
         return json(res, 200, { access_token: 'abc' })
       case '/html-500':
         res.writeHead(500, { 'content-type': 'text/html' })
-        return res.end('<h1>oops</h1>')
+        res.end('<h1>oops</h1>')
+        return
       case '/hang':
         return // never answers: the deadline ends it
       default:
