@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { build, type BuildOptions } from 'esbuild'
 
 /**
  * Issue 10 item 3: the portable bundle has no `node:` import, and the Node.js entry shares it instead of
@@ -21,20 +21,13 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
 
 let out: string
 
-beforeAll(() => {
+beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'grantline-bundle-'))
-  const step = pkg.scripts['build']!.split('&&')
-    .map((part) => part.trim())
-    .find((part) => part.startsWith('esbuild '))
-  expect(step, 'npm run build has an esbuild step').toBeDefined()
-  const args = step!
-    .split(/\s+/)
-    .slice(1)
-    .map((arg) => (arg.startsWith('--outdir=') ? `--outdir=${out}` : arg))
-  execFileSync(join(ROOT, 'node_modules/.bin/esbuild'), args, {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
+  // The esbuild options of npm run build (scripts/build.mjs takes them from scripts/build-config.mjs).
+  const config = (await import(pathToFileURL(join(ROOT, 'scripts/build-config.mjs')).href)) as {
+    jsBuildOptions(outdir: string): BuildOptions
+  }
+  await build(config.jsBuildOptions(out))
 }, 60_000)
 afterAll(() => {
   if (out) rmSync(out, { recursive: true, force: true })
