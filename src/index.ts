@@ -154,3 +154,5 @@ export type { DecryptedAuthorizationCodeResponses } from './authorization/decryp
 // Section: UserInfo (issue 12)
 export { fetchUserInfo } from './authorization/userinfo.js'
 export type { UserInfoAddress, UserInfoResponse } from './authorization/userinfo.js'
+// The last types of openid-client's surface (test/unit/api-surface.test.ts)
+export type { ConfigurationMethods, CryptoKey, CryptoKeyPair } from './types.js'

@@ -30,13 +30,38 @@ export interface JWK {
   readonly alg?: string
   readonly use?: string
   readonly key_ops?: string[]
+  readonly ext?: boolean
+  readonly x5c?: string[]
+  readonly x5t?: string
+  readonly 'x5t#S256'?: string
+  readonly x5u?: string
   readonly e?: string
   readonly n?: string
   readonly crv?: string
   readonly x?: string
   readonly y?: string
+  readonly d?: string
+  readonly dp?: string
+  readonly dq?: string
+  readonly k?: string
+  readonly p?: string
+  readonly q?: string
+  readonly qi?: string
+  readonly pub?: string
+  readonly priv?: string
+  readonly oth?: Array<{ d?: string; r?: string; t?: string }>
   readonly [parameter: string]: JsonValue | undefined
 }
+
+/** A WebCrypto key, as the runtime declares it (openid-client's `CryptoKey` type). */
+export type CryptoKey = globalThis.CryptoKey
+
+/** An asymmetric key pair of WebCrypto keys (openid-client's `CryptoKeyPair` type). */
+export interface CryptoKeyPair {
+  privateKey: CryptoKey
+  publicKey: CryptoKey
+}
+
 export interface JWKS {
   readonly keys: JWK[]
 }
@@ -132,6 +157,14 @@ export interface ServerMetadata {
 export interface ServerMetadataHelpers {
   /** True when `code_challenge_methods_supported` lists `method` (default `S256`). */
   supportsPKCE(method?: string): boolean
+}
+
+/** The metadata accessors of a `Configuration` (openid-client's `ConfigurationMethods`). */
+export interface ConfigurationMethods {
+  /** The authorization server's metadata, with helpers. */
+  serverMetadata(): Readonly<ServerMetadata> & ServerMetadataHelpers
+  /** The client's metadata, without the symbol-keyed library settings. */
+  clientMetadata(): Readonly<OmitSymbolProperties<ClientMetadata>>
 }
 
 /** Client metadata (RFC 7591 / OpenID Connect Registration). Wire names; library knobs are symbols. */
