@@ -398,6 +398,8 @@ export class Flights {
   ): Promise<{ entry: Entry; source: 'server' | 'store' }> {
     const { store, lockLeaseMs, isClosed, closedError } = this.#deps
     let replaced = reason !== 'miss' || current?.invalid === true ? current : undefined
+    // A forced refresh serves only a token whose request was sent after it began (here or by another instance).
+    const notBefore = reason === 'forced' ? Date.now() : -Infinity
     const acceptable = (entry: Entry | undefined): entry is Entry => {
       if (entry === undefined) return false
       const now = Date.now()
@@ -405,6 +407,7 @@ export class Flights {
       const remaining = remainingMs(entry, now, mono)
       if (remaining <= 0 || remaining < ctx.minValidityMs) return false
       if (reason === 'ahead' && dueForRefresh(entry, now, mono)) return false
+      if (entry.obtainedAt < notBefore) return false
       if (replaced !== undefined) {
         if (entry.body.access_token === replaced.body.access_token) return false
         if (entry.expiresAt < replaced.expiresAt) return false
@@ -439,8 +442,9 @@ export class Flights {
     const first = await this.#storeGet(key, ctx)
     if (!first.ok) return direct()
     learn(first.value)
-    if (acceptable(first.value)) return { entry: first.value, source: 'store' }
+    // A forced refresh wants a token newer than what it finds, here or in the store.
     if (reason === 'forced' && replaced === undefined && first.value !== undefined) replaced = first.value
+    if (acceptable(first.value)) return { entry: first.value, source: 'store' }
 
     const taken = await this.#storeCall('acquire', key, ctx.grantType, () => store!.acquire(key, lockLeaseMs))
     if (!taken.ok) return direct()
