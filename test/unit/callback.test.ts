@@ -177,7 +177,7 @@ describe('the caller’s checks are never changed (D6)', () => {
     )
     const frozen = Object.freeze({ pkceCodeVerifier: 'v'.repeat(43) })
     await gl.authorizationCodeGrant(c, callback({ code: 'c' }), frozen)
-    const checks = { pkceCodeVerifier: 'v'.repeat(43), maxAge: undefined }
+    const checks = { pkceCodeVerifier: 'v'.repeat(43), idTokenExpected: false }
     const copy = { ...checks }
     await gl.authorizationCodeGrant(c, callback({ code: 'c' }), checks)
     expect(checks).toStrictEqual(copy)
