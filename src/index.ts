@@ -136,6 +136,7 @@ export { buildAuthorizationUrl } from './authorization/url.js'
 export type { AuthorizationParameters } from './authorization/url.js'
 export { buildAuthorizationUrlWithPAR } from './authorization/par.js'
 export { buildAuthorizationUrlWithJAR } from './authorization/jar.js'
+export type { RequestObjectEncryption, RequestObjectOptions } from './authorization/jar.js'
 export { buildEndSessionUrl } from './authorization/end-session.js'
 
 // Section: the callback: authorizationCodeGrant, response modes and types, getDecryptedResponses (issue 12)

@@ -2,8 +2,9 @@ import { epochSeconds, stateOf, type Configuration } from '../configuration.js'
 import { randomJti } from '../client-auth/jti.js'
 import { argError, assertString, isJsonObject } from '../internal/assert.js'
 import { ope, toPublicError, UnsupportedOperationError } from '../internal/errors.js'
+import { CompactEncrypt, joseErrors } from '../internal/jose.js'
 import { algFromKey, isCryptoKey, modifyAssertionOf, signJws } from '../internal/jws.js'
-import type { JsonValue, ModifyAssertionOptions, PrivateKey } from '../types.js'
+import type { ClientMetadata, JsonValue, JWK, ModifyAssertionOptions, PrivateKey } from '../types.js'
 import { authorizationUrl, type AuthorizationParameters } from './url.js'
 
 /** RFC 9101 §4: the media type of a request object, in its `typ` header. */
@@ -27,6 +28,94 @@ function signingKeyOf(signingKey: unknown): { key: CryptoKey; kid: string | unde
     throw argError('"privateKey.key" must be a private CryptoKey', 'ERR_INVALID_ARG_VALUE')
   }
   return { key, kid: kid as string | undefined }
+}
+
+/**
+ * Encryption of the signed request object (RFC 9101 §6.1, OIDC Core §6.1): a grantline extension, openid-client
+ * 6.9.0 has none (docs/decisions.md D63).
+ */
+export interface RequestObjectEncryption {
+  /**
+   * The server's public encryption key: a JWK from its `jwks_uri` (one with `use: "enc"`), or a public CryptoKey
+   * (ECDH, X25519, RSA-OAEP).
+   */
+  key: CryptoKey | JWK
+  /**
+   * JWE `alg`. Default: the client metadata `request_object_encryption_alg`, else the JWK's `alg`, else `ECDH-ES`
+   * for EC and OKP keys and `RSA-OAEP-256` for RSA keys.
+   */
+  alg?: string
+  /** JWE `enc`. Default: the client metadata `request_object_encryption_enc`, else `A128CBC-HS256` (OIDC Registration §2). */
+  enc?: string
+}
+
+/** Options of {@link buildAuthorizationUrlWithJAR}. */
+export interface RequestObjectOptions extends ModifyAssertionOptions {
+  /** Encrypts the signed request object to the server (extension, D63). */
+  encryption?: RequestObjectEncryption
+}
+
+/** The JWE `alg` a key implies when neither the caller nor the client metadata says. */
+function defaultKeyManagement(key: CryptoKey | JWK): string | undefined {
+  if (isCryptoKey(key)) {
+    const { name, hash } = key.algorithm as RsaHashedKeyAlgorithm
+    if (name === 'RSA-OAEP') return hash?.name === 'SHA-1' ? 'RSA-OAEP' : `RSA-OAEP-${hash?.name.slice(4)}`
+    return name === 'ECDH' || name === 'X25519' ? 'ECDH-ES' : undefined
+  }
+  if (typeof key.alg === 'string') return key.alg
+  return key.kty === 'RSA' ? 'RSA-OAEP-256' : key.kty === 'EC' || key.kty === 'OKP' ? 'ECDH-ES' : undefined
+}
+
+/** Checks the encryption option before anything is signed. */
+function encryptionOf(
+  options: RequestObjectOptions | undefined,
+  client: Readonly<ClientMetadata>,
+): { key: CryptoKey | JWK; alg: string; enc: string; kid: string | undefined } | undefined {
+  const encryption = options?.encryption
+  if (encryption === undefined) return undefined
+  if (typeof encryption !== 'object' || encryption === null) {
+    throw argError('"options.encryption" must be an object')
+  }
+  const { key } = encryption
+  if (!isCryptoKey(key) && (typeof key !== 'object' || key === null || typeof key.kty !== 'string')) {
+    throw argError('"options.encryption.key" must be a CryptoKey or a JWK')
+  }
+  if (isCryptoKey(key) && key.type !== 'public') {
+    throw argError('"options.encryption.key" must be a public CryptoKey', 'ERR_INVALID_ARG_VALUE')
+  }
+  const alg = encryption.alg ?? client['request_object_encryption_alg'] ?? defaultKeyManagement(key)
+  const enc = encryption.enc ?? client['request_object_encryption_enc'] ?? 'A128CBC-HS256'
+  if (typeof alg !== 'string' || alg.length === 0) {
+    throw argError('"options.encryption.alg" must be a non-empty string', 'ERR_INVALID_ARG_VALUE')
+  }
+  if (typeof enc !== 'string' || enc.length === 0) {
+    throw argError('"options.encryption.enc" must be a non-empty string', 'ERR_INVALID_ARG_VALUE')
+  }
+  const kid = !isCryptoKey(key) && typeof key.kid === 'string' ? key.kid : undefined
+  return { key, alg, enc, kid }
+}
+
+/** Nests the signed request object in a JWE (`cty: JWT`, RFC 7519 §5.2) to the server's key. */
+async function encryptRequestObject(
+  jws: string,
+  { key, alg, enc, kid }: NonNullable<ReturnType<typeof encryptionOf>>,
+): Promise<string> {
+  try {
+    return await new CompactEncrypt(new TextEncoder().encode(jws))
+      .setProtectedHeader(kid === undefined ? { alg, enc, cty: 'JWT' } : { alg, enc, cty: 'JWT', kid })
+      .encrypt(key as Parameters<CompactEncrypt['encrypt']>[0])
+  } catch (cause) {
+    if (cause instanceof joseErrors.JOSENotSupported) {
+      throw new UnsupportedOperationError(`unsupported request object encryption "${alg}" / "${enc}"`, {
+        cause,
+      })
+    }
+    throw argError(
+      `"options.encryption.key" cannot encrypt with "${alg}" / "${enc}"`,
+      'ERR_INVALID_ARG_VALUE',
+      cause,
+    )
+  }
 }
 
 /** A JSON-valued request parameter (`claims`, `authorization_details`) as the object it stands for. */
@@ -114,10 +203,14 @@ function checkSigningUse(key: CryptoKey): void {
  * put a `kid` in the header. `options[modifyAssertion]` may change header and claims right before signing.
  * Signing goes through grantline's signer (`node:crypto` on Node.js, WebCrypto elsewhere).
  *
+ * Extension (D63): `options.encryption` nests the signed request object in a JWE to the server's public key
+ * (RFC 9101 §6.1), for servers that want request objects confidential.
+ *
  * @param config The client's Configuration; its server metadata must have `authorization_endpoint`.
  * @param parameters Authorization request parameters; an array value becomes repeated parameters.
  * @param signingKey A private CryptoKey with the `sign` usage (RSA: 2048 bits or more), or `{ key, kid }`.
- * @param options `[modifyAssertion]`: a hook called with the JWT header and claims before signing.
+ * @param options `[modifyAssertion]`: a hook called with the JWT header and claims before signing;
+ *   `encryption`: `{ key, alg?, enc? }` to encrypt the request object to the server (extension).
  * @returns A new URL to send the user-agent to: the `authorization_endpoint` with `client_id` and `request`.
  *
  * @example
@@ -128,19 +221,26 @@ function checkSigningUse(key: CryptoKey): void {
  *   { key: privateKey, kid: 'jar-1' },
  * )
  * // or push the signed request object: await client.buildAuthorizationUrlWithPAR(config, url.searchParams)
+ *
+ * // signed, then encrypted to the server's key from its JWKS (extension)
+ * const { keys } = await (await fetch(serverMetadata.jwks_uri!)).json()
+ * const encrypted = await client.buildAuthorizationUrlWithJAR(config, parameters, privateKey, {
+ *   encryption: { key: keys.find((k: client.JWK) => k.use === 'enc') },
+ * })
  * ```
  */
 export async function buildAuthorizationUrlWithJAR(
   config: Configuration,
   parameters: AuthorizationParameters,
   signingKey: CryptoKey | PrivateKey,
-  options?: ModifyAssertionOptions,
+  options?: RequestObjectOptions,
 ): Promise<URL> {
   try {
     const state = stateOf(config)
     const params = authorizationUrl(state, parameters).searchParams
     const { key, kid } = signingKeyOf(signingKey)
     const modify = modifyAssertionOf(options)
+    const encryption = encryptionOf(options, state.client)
     assertString(state.as.issuer, '"as.issuer"')
     params.set('client_id', state.client.client_id)
     const claims = requestObjectClaims(params, state.as.issuer, state.client.client_id, epochSeconds(state))
@@ -151,7 +251,8 @@ export async function buildAuthorizationUrlWithJAR(
     }
     modify?.(header, claims)
     checkSigningUse(key)
-    const request = await signJws(header, claims, key)
+    const signed = await signJws(header, claims, key)
+    const request = encryption === undefined ? signed : await encryptRequestObject(signed, encryption)
     return authorizationUrl(state, { request })
   } catch (err) {
     throw toPublicError(err)

@@ -376,6 +376,20 @@ describe('buildAuthorizationUrlWithJAR', () => {
   })
 })
 
+describe('buildAuthorizationUrlWithJAR: encryption (extension, D63)', () => {
+  it('openid-client ignores options.encryption and sends the signed object; grantline encrypts it', async () => {
+    const { ours, theirs } = configs(STATIC)
+    const pair = (await crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, [
+      'deriveBits',
+    ])) as CryptoKeyPair
+    const options = { encryption: { key: pair.publicKey } }
+    const mine = new URL((await gl.buildAuthorizationUrlWithJAR(ours, {}, es256.privateKey, options)).href)
+    const other = await oc.buildAuthorizationUrlWithJAR(theirs, {}, es256.privateKey, options as never)
+    expect(mine.searchParams.get('request')!.split('.')).toHaveLength(5)
+    expect(other.searchParams.get('request')!.split('.')).toHaveLength(3)
+  })
+})
+
 const PAR_SERVER = () => ({
   issuer: server.origin,
   authorization_endpoint: `${server.origin}/authorize`,

@@ -23,6 +23,7 @@ import {
   randomState,
   type ClientAuth,
   type Configuration,
+  type JWK,
 } from '../../src/index.js'
 import {
   DEMO_ACCOUNT,
@@ -264,5 +265,25 @@ describe('buildAuthorizationUrlWithJAR', () => {
     const callback = await loginForCallbackUrl(url)
     expect(callback.searchParams.get('code')).toBeNull()
     expect(callback.searchParams.get('error')).toBe('invalid_request_object')
+  })
+})
+
+describe('buildAuthorizationUrlWithJAR: encrypted request objects (extension, D63)', () => {
+  it("signed, then encrypted to the server's ECDH-ES key from its JWKS: alice logs in, the code is exchanged", async () => {
+    const client = server.clients['jar']!
+    const config = configFor(server, 'jar', PrivateKeyJwt(client.privateKey!))
+    const { keys } = (await (await fetch(server.metadata['jwks_uri'] as string)).json()) as { keys: JWK[] }
+    const key = keys.find((candidate) => candidate.use === 'enc')!
+    expect(server.metadata['request_object_encryption_alg_values_supported']).toContain(key.alg)
+    const { checks, parameters } = await request()
+    const url = await buildAuthorizationUrlWithJAR(
+      config,
+      parameters,
+      { key: client.requestObjectKey!.key, kid: client.requestObjectKey!.kid },
+      { encryption: { key } },
+    )
+    expect(url.searchParams.get('request')!.split('.')).toHaveLength(5)
+    const tokens = await loginAndExchange(config, url, checks)
+    expect(tokens.claims()).toMatchObject({ sub: DEMO_ACCOUNT, aud: 'jar' })
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { compactVerify, exportJWK, importJWK } from 'jose'
+import { compactDecrypt, compactVerify, exportJWK, importJWK } from 'jose'
 import {
   ClientError,
   Configuration,
@@ -276,5 +276,112 @@ describe('buildAuthorizationUrlWithJAR', () => {
         message: '"config" must be an instance of Configuration',
       })
     })
+  })
+})
+
+describe('buildAuthorizationUrlWithJAR: encrypted request objects (extension, D63)', () => {
+  const ecdh = crypto.subtle.generateKey({ name: 'ECDH', namedCurve: 'P-256' }, true, [
+    'deriveBits',
+  ]) as Promise<CryptoKeyPair>
+
+  async function open(url: URL, key: CryptoKey) {
+    const jwe = url.searchParams.get('request')!
+    expect(jwe.split('.')).toHaveLength(5)
+    const { plaintext, protectedHeader } = await compactDecrypt(jwe, key)
+    const jws = new TextDecoder().decode(plaintext)
+    const { payload } = await compactVerify(jws, es256.publicKey)
+    return {
+      protectedHeader,
+      claims: JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>,
+    }
+  }
+
+  it('a JWK with kid: ECDH-ES + A128CBC-HS256 by default, cty JWT, the signed object inside', async () => {
+    const pair = await ecdh
+    const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'enc-1', use: 'enc' }
+    const url = await buildAuthorizationUrlWithJAR(config(), { scope: 'openid' }, es256.privateKey, {
+      encryption: { key: jwk },
+    })
+    expect([...url.searchParams.keys()]).toEqual(['request', 'client_id'])
+    const { protectedHeader, claims } = await open(url, pair.privateKey)
+    expect(protectedHeader).toMatchObject({ alg: 'ECDH-ES', enc: 'A128CBC-HS256', cty: 'JWT', kid: 'enc-1' })
+    expect(claims).toMatchObject({ scope: 'openid', iss: 'client-1', aud: 'https://as.example' })
+  })
+
+  it('alg and enc from the client metadata, then from the options', async () => {
+    const pair = await ecdh
+    const c = config({
+      request_object_encryption_alg: 'ECDH-ES+A128KW',
+      request_object_encryption_enc: 'A256GCM',
+    })
+    const fromMetadata = await open(
+      await buildAuthorizationUrlWithJAR(c, {}, es256.privateKey, { encryption: { key: pair.publicKey } }),
+      pair.privateKey,
+    )
+    expect(fromMetadata.protectedHeader).toMatchObject({ alg: 'ECDH-ES+A128KW', enc: 'A256GCM' })
+    expect(fromMetadata.protectedHeader).not.toHaveProperty('kid')
+    const fromOptions = await open(
+      await buildAuthorizationUrlWithJAR(c, {}, es256.privateKey, {
+        encryption: { key: pair.publicKey, alg: 'ECDH-ES+A256KW', enc: 'A128GCM' },
+      }),
+      pair.privateKey,
+    )
+    expect(fromOptions.protectedHeader).toMatchObject({ alg: 'ECDH-ES+A256KW', enc: 'A128GCM' })
+  })
+
+  it('an RSA key: RSA-OAEP-256', async () => {
+    const pair = (await crypto.subtle.generateKey(
+      { name: 'RSA-OAEP', hash: 'SHA-256', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+      true,
+      ['encrypt', 'decrypt'],
+    )) as CryptoKeyPair
+    const { protectedHeader } = await open(
+      await buildAuthorizationUrlWithJAR(config(), {}, es256.privateKey, {
+        encryption: { key: await exportJWK(pair.publicKey) },
+      }),
+      pair.privateKey,
+    )
+    expect(protectedHeader.alg).toBe('RSA-OAEP-256')
+  })
+
+  it('argument errors before signing; an enc jose does not know: ClientError OAUTH_UNSUPPORTED_OPERATION', async () => {
+    const pair = await ecdh
+    for (const [encryption, code, message] of [
+      [null, 'ERR_INVALID_ARG_TYPE', '"options.encryption" must be an object'],
+      [{ key: 'k' }, 'ERR_INVALID_ARG_TYPE', '"options.encryption.key" must be a CryptoKey or a JWK'],
+      [
+        { key: pair.privateKey },
+        'ERR_INVALID_ARG_VALUE',
+        '"options.encryption.key" must be a public CryptoKey',
+      ],
+      [
+        { key: { kty: 'oct', k: 'AAAA' } },
+        'ERR_INVALID_ARG_VALUE',
+        '"options.encryption.alg" must be a non-empty string',
+      ],
+      [
+        { key: pair.publicKey, enc: '' },
+        'ERR_INVALID_ARG_VALUE',
+        '"options.encryption.enc" must be a non-empty string',
+      ],
+      [
+        { key: pair.publicKey, alg: 'RSA-OAEP' },
+        'ERR_INVALID_ARG_VALUE',
+        '"options.encryption.key" cannot encrypt with "RSA-OAEP" / "A128CBC-HS256"',
+      ],
+    ] as const) {
+      const err = await rejection(
+        buildAuthorizationUrlWithJAR(config(), {}, es256.privateKey, { encryption: encryption as never }),
+      )
+      expect(err).toBeInstanceOf(TypeError)
+      expect(err).toMatchObject({ code, message })
+    }
+    const unsupported = await rejection(
+      buildAuthorizationUrlWithJAR(config(), {}, es256.privateKey, {
+        encryption: { key: pair.publicKey, enc: 'A1GCM' },
+      }),
+    )
+    expect(unsupported).toBeInstanceOf(ClientError)
+    expect(unsupported.code).toBe('OAUTH_UNSUPPORTED_OPERATION')
   })
 })
