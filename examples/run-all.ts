@@ -3,7 +3,13 @@
 import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const EXAMPLES = ['token-exchange.ts', 'jwt-bearer.ts', 'client-credentials-dpop.ts', 'device-flow.ts']
+const EXAMPLES = [
+  'token-exchange.ts',
+  'jwt-bearer.ts',
+  'client-credentials-dpop.ts',
+  'device-flow.ts',
+  'fleet.ts',
+]
 
 for (const name of EXAMPLES) {
   const file = fileURLToPath(new URL(name, import.meta.url))
