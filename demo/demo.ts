@@ -138,6 +138,7 @@ async function main(): Promise<void> {
 
     out('Both grants went through genericGrantRequest(config, grantType, parameters).')
     out('Read demo/demo.ts for the calls, and README.md for the rest of the API.')
+    out('To sign in with a browser (authorization code + PKCE, login and consent pages): npm run demo:login')
   } finally {
     await server.close()
   }

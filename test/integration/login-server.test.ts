@@ -26,6 +26,7 @@ import {
   startAuthorizationServer,
   type AuthorizationServer,
 } from '../support/provider.js'
+import { startLoginApp, type LoginApp } from '../../examples/login-app.js'
 import {
   CookieJar,
   LoginDriverError,
@@ -436,5 +437,62 @@ describe('registerClient', () => {
     )
     expect(tokens.status).toBe(200)
     await expect(server.registerClient({ client_id: 'bad', redirect_uris: ['not a url'] })).rejects.toThrow()
+  })
+})
+
+describe('the login example app (examples/login-app.ts) by HTTP', () => {
+  let app: LoginApp
+  beforeAll(async () => {
+    app = await startLoginApp({
+      issuer: server.issuer,
+      client: async ({ redirectUri, postLogoutRedirectUri }) => {
+        const client = await server.registerClient({
+          client_id: 'example-app',
+          redirect_uris: [redirectUri],
+          post_logout_redirect_uris: [postLogoutRedirectUri],
+        })
+        return { clientId: client.clientId, clientSecret: client.clientSecret! }
+      },
+    })
+  })
+  afterAll(() => app?.close())
+
+  /** GET as a browser would, without following redirects. */
+  async function get(jar: CookieJar, url: string | URL) {
+    const target = new URL(url, app.origin)
+    const response = await fetch(target, { redirect: 'manual', headers: { cookie: jar.header(target) } })
+    jar.store(target, response.headers.getSetCookie())
+    return {
+      status: response.status,
+      location: response.headers.get('location'),
+      text: await response.text(),
+    }
+  }
+  const tokenRequests = () => server.requests.filter((request) => request.path === '/token').length
+
+  it('signs alice in with PKCE, state and nonce; the callback works once, in the browser that started it', async () => {
+    const jar = new CookieJar()
+    const start = await get(jar, '/login')
+    expect(start.status).toBe(303)
+    const authorization = new URL(start.location!)
+    expect(authorization.searchParams.get('code_challenge_method')).toBe('S256')
+    expect(authorization.searchParams.get('state')).toBeTruthy()
+    expect(authorization.searchParams.get('nonce')).toBeTruthy()
+    const callback = await loginForCallbackUrl(authorization, { cookieJar: jar })
+    expect(callback.origin).toBe(app.origin)
+
+    const before = tokenRequests()
+    expect(await get(jar, callback)).toMatchObject({ status: 303, location: '/' })
+    expect(tokenRequests()).toBe(before + 1)
+    const home = await get(jar, '/')
+    expect(home.text).toContain('<td id="claim-sub">alice</td>')
+    expect(home.text).toContain('<td id="claim-email">alice@example.test</td>')
+
+    // The same callback again, here or in another browser: refused before any token request.
+    for (const browser of [jar, new CookieJar()]) {
+      expect(await get(browser, callback)).toMatchObject({ status: 303, location: '/' })
+      expect((await get(browser, '/')).text).toContain('<code id="error-code">no_sign_in</code>')
+    }
+    expect(tokenRequests()).toBe(before + 1)
   })
 })
