@@ -1,2 +1,516 @@
-// grantline/passport: a Passport strategy on grantline (issue 12). Placeholder until the strategy lands.
-export {}
+// grantline/passport: a Passport strategy for signing users in with OpenID Connect / OAuth 2.0 through grantline,
+// with openid-client v6's `Strategy` options and behaviour. It uses only grantline's public API; `passport` and
+// `express` are type-only imports (optional peers): nothing of theirs is loaded at runtime.
+
+import type * as express from 'express'
+import type passport from 'passport'
+import {
+  AuthorizationResponseError,
+  Configuration,
+  authorizationCodeGrant,
+  buildAuthorizationUrl,
+  buildAuthorizationUrlWithJAR,
+  buildAuthorizationUrlWithPAR,
+  calculatePKCECodeChallenge,
+  modifyAssertion,
+  randomNonce,
+  randomPKCECodeVerifier,
+  randomState,
+  type AuthorizationCodeGrantChecks,
+  type AuthorizationDetails,
+  type CryptoKey,
+  type DPoPHandle,
+  type ModifyAssertionFunction,
+  type PrivateKey,
+  type TokenEndpointResponse,
+  type TokenEndpointResponseHelpers,
+} from '../index.js'
+
+/**
+ * Called with the token endpoint response of a completed sign-in; calls `verified(err, user, info)` with the
+ * result. Async functions are supported: a rejection goes to Passport's error handler, a resolved value is ignored.
+ */
+export type VerifyFunction = (
+  tokens: TokenEndpointResponse & TokenEndpointResponseHelpers,
+  verified: passport.AuthenticateCallback,
+) => void
+
+/** A {@link VerifyFunction} that also receives the request (`passReqToCallback: true`). */
+export type VerifyFunctionWithRequest = (
+  req: express.Request,
+  tokens: TokenEndpointResponse & TokenEndpointResponseHelpers,
+  verified: passport.AuthenticateCallback,
+) => void
+
+/** `passport.authenticate(name, options)` options this strategy reads, per request. */
+export interface AuthenticateOptions extends passport.AuthenticateOptions {
+  /** RFC 8707 resource indicator(s): for the authorization request, or for the token request on the callback. */
+  resource?: string | string[]
+  /** `login_hint` of the authorization request. */
+  loginHint?: string
+  /** `id_token_hint` of the authorization request. */
+  idTokenHint?: string
+  /** RFC 9396 `authorization_details` of the authorization request; overrides the strategy's. */
+  authorizationDetails?: AuthorizationDetails | AuthorizationDetails[]
+  /** `prompt` of the authorization request. */
+  prompt?: string
+  /** `scope` of the authorization request (an array is joined with spaces); overrides the strategy's. */
+  scope?: string | string[]
+  /**
+   * Ignored: the strategy makes its own `state` when it needs one.
+   * @deprecated
+   */
+  state?: never
+  /** The `redirect_uri` for this request; overrides the strategy's `callbackURL`. */
+  callbackURL?: URL | string
+}
+
+/** Returns the DPoP handle to use for a request, or undefined for none. */
+export type getDPoPHandle = (req: express.Request) => Promise<DPoPHandle | undefined> | DPoPHandle | undefined
+
+interface StrategyOptionsBase {
+  /** The grantline Configuration of the client. */
+  config: Configuration
+  /** The strategy's name; the host of the issuer identifier by default. */
+  name?: string
+  /** The session property holding the pending authorization request; the issuer's host by default. */
+  sessionKey?: string
+  /** Makes the strategy use DPoP (`dpop_jkt`, DPoP-bound tokens) with the handle it returns for a request. */
+  DPoP?: getDPoPHandle
+  /** The absolute `redirect_uri` for the authorization and token requests (a string is parsed as a URL). */
+  callbackURL?: URL | string
+  /** `scope` of the authorization request, unless given otherwise. */
+  scope?: string
+  /** RFC 9396 `authorization_details` of the authorization request, unless given otherwise. */
+  authorizationDetails?: AuthorizationDetails | AuthorizationDetails[]
+  /** RFC 8707 resource indicator(s) of the authorization request, unless given otherwise. */
+  resource?: string | string[]
+  /** Push the authorization request (RFC 9126 PAR). Default false. */
+  usePAR?: boolean
+  /**
+   * Send the authorization request as a signed request object (RFC 9101 JAR): the private key to sign with, or
+   * the key and a function that may change the request object's header and claims before signing. Default false.
+   */
+  useJAR?: false | CryptoKey | PrivateKey | [CryptoKey | PrivateKey, ModifyAssertionFunction]
+  /** Call `verify` with the request as its first argument. Default false. */
+  passReqToCallback?: boolean
+}
+
+/** Options of a {@link Strategy} whose verify function takes `(tokens, verified)`. */
+export interface StrategyOptions extends StrategyOptionsBase {
+  passReqToCallback?: false
+}
+
+/** Options of a {@link Strategy} whose verify function takes `(req, tokens, verified)`. */
+export interface StrategyOptionsWithRequest extends StrategyOptionsBase {
+  passReqToCallback: true
+}
+
+/** What Passport adds to a strategy instance for one `authenticate` call. */
+interface Actions {
+  redirect(url: string): void
+  fail(info?: unknown): void
+  error(err: unknown): void
+  success(user: unknown, info?: unknown): void
+}
+type Active = Strategy & Actions
+
+/** The pending authorization request, kept in the session between the redirect and the callback. */
+interface StateData {
+  code_verifier: string
+  nonce?: string
+  state?: string
+  max_age?: number
+}
+
+type Session = Record<string, StateData | undefined>
+
+/**
+ * A Passport strategy that signs users in through an OpenID Connect / OAuth 2.0 authorization server with the
+ * authorization code flow and PKCE: the first `passport.authenticate(...)` call redirects to the authorization
+ * endpoint (optionally through PAR and/or JAR), the one on the callback route completes the code grant and hands
+ * the tokens to `verify`. A denied consent (`access_denied`) fails the authentication; other errors go to
+ * Passport's error handling. Needs a session (express-session or similar).
+ *
+ * @example
+ * ```ts
+ * import passport from 'passport'
+ * import * as client from 'grantline'
+ * import { Strategy, type VerifyFunction } from 'grantline/passport'
+ *
+ * const config = await client.discovery(new URL('https://op.example.com'), 'client-id', 'client-secret')
+ * const verify: VerifyFunction = (tokens, verified) => verified(null, tokens.claims())
+ * passport.use(new Strategy({ config, scope: 'openid email', callbackURL: 'https://rp.example.com/cb' }, verify))
+ * app.get('/login', passport.authenticate(config.serverMetadata().issuer.replace(/^https?:\/\//, '')))
+ * ```
+ */
+export class Strategy implements passport.Strategy {
+  /** The strategy's name, as given to `passport.authenticate`. */
+  readonly name: string
+  private readonly _config: Configuration
+  private readonly _verify: VerifyFunction | VerifyFunctionWithRequest
+  private readonly _callbackURL: URL | undefined
+  private readonly _sessionKey: string
+  private readonly _passReqToCallback: boolean | undefined
+  private readonly _usePAR: boolean | undefined
+  private readonly _useJAR: StrategyOptionsBase['useJAR']
+  private readonly _DPoP: getDPoPHandle | undefined
+  private readonly _scope: string | undefined
+  private readonly _resource: string | string[] | undefined
+  private readonly _authorizationDetails: AuthorizationDetails | AuthorizationDetails[] | undefined
+
+  /**
+   * @param options - The client's `config` and how to sign users in with it.
+   * @param verify - Turns the tokens of a completed sign-in into the application's user.
+   * @example
+   * ```ts
+   * const strategy = new Strategy({ config, scope: 'openid email', usePAR: true }, (tokens, verified) =>
+   *   verified(null, { sub: tokens.claims()!.sub }),
+   * )
+   * ```
+   */
+  constructor(options: StrategyOptions, verify: VerifyFunction)
+  constructor(options: StrategyOptionsWithRequest, verify: VerifyFunctionWithRequest)
+  constructor(
+    options: StrategyOptions | StrategyOptionsWithRequest,
+    verify: VerifyFunction | VerifyFunctionWithRequest,
+  ) {
+    if (!(options?.config instanceof Configuration)) {
+      throw typeError('"options.config" must be an instance of Configuration')
+    }
+    if (typeof verify !== 'function') throw typeError('"verify" must be a function')
+    const { host } = new URL(options.config.serverMetadata().issuer)
+    this.name = options.name ?? host
+    this._sessionKey = options.sessionKey ?? host
+    this._config = options.config
+    this._verify = verify
+    this._DPoP = options.DPoP
+    this._scope = options.scope
+    this._useJAR = options.useJAR
+    this._usePAR = options.usePAR
+    this._callbackURL = options.callbackURL ? new URL(options.callbackURL) : undefined
+    this._passReqToCallback = options.passReqToCallback
+    this._resource = options.resource
+    this._authorizationDetails = options.authorizationDetails
+  }
+
+  /**
+   * [Strategy method] The authorization request parameters taken from `passport.authenticate()` options (`scope`,
+   * `prompt`, `loginHint`, `idTokenHint`, `resource`, `authorizationDetails`, `callbackURL`). Override it to add
+   * your own.
+   *
+   * @param req - The request being authenticated.
+   * @param options - The options given to `passport.authenticate()`.
+   * @returns The parameters, merged into the authorization request.
+   * @example
+   * ```ts
+   * class MyStrategy extends Strategy {
+   *   override authorizationRequestParams(req: express.Request, options: AuthenticateOptions) {
+   *     const params = new URLSearchParams(super.authorizationRequestParams(req, options))
+   *     params.set('ui_locales', 'de')
+   *     return params
+   *   }
+   * }
+   * ```
+   */
+  authorizationRequestParams<TOptions extends AuthenticateOptions>(
+    _req: express.Request,
+    options: TOptions,
+  ): URLSearchParams | Record<string, string> | undefined {
+    const params = new URLSearchParams()
+    const scope = Array.isArray(options?.scope) ? options.scope.join(' ') : options?.scope
+    if (typeof scope === 'string' && scope.length !== 0) params.set('scope', scope)
+    if (options?.prompt) params.set('prompt', options.prompt)
+    if (options?.loginHint) params.set('login_hint', options.loginHint)
+    if (options?.idTokenHint) params.set('id_token_hint', options.idTokenHint)
+    if (options?.resource) setResource(params, options.resource)
+    if (options?.authorizationDetails) setAuthorizationDetails(params, options.authorizationDetails)
+    if (options?.callbackURL) params.set('redirect_uri', new URL(options.callbackURL).href)
+    return params
+  }
+
+  /**
+   * [Strategy method] Extra token endpoint parameters for the code grant on the callback: `resource` from the
+   * `passport.authenticate()` options. Override it to add your own.
+   *
+   * @param req - The callback request.
+   * @param options - The options given to `passport.authenticate()`.
+   * @returns The parameters, sent with the authorization code.
+   * @example
+   * ```ts
+   * strategy.authorizationCodeGrantParameters = () => ({ resource: 'https://api.example.com' })
+   * ```
+   */
+  authorizationCodeGrantParameters<TOptions extends AuthenticateOptions>(
+    _req: express.Request,
+    options: TOptions,
+  ): URLSearchParams | Record<string, string> | undefined {
+    const params = new URLSearchParams()
+    if (options?.resource) setResource(params, options.resource)
+    return params
+  }
+
+  /**
+   * [Strategy method] The URL of the current request: its query holds the authorization response of a GET
+   * callback, and without `callbackURL` it gives the `redirect_uri` of the code grant. Honours `X-Forwarded-Host`
+   * when Express's `trust proxy` trusts the peer. Override it when the app sees another URL than the browser.
+   *
+   * @param req - The request being authenticated.
+   * @returns The absolute URL of the request.
+   * @example
+   * ```ts
+   * strategy.currentUrl = (req) => new URL(req.originalUrl, 'https://rp.example.com')
+   * ```
+   */
+  currentUrl(req: express.Request): URL {
+    return new URL(`${req.protocol}://${hostOf(req)}${req.originalUrl ?? req.url}`)
+  }
+
+  /**
+   * [Strategy method] Whether this request starts a sign-in (a GET without `code`, `error` or `response` in its
+   * query) rather than being the authorization server's callback.
+   *
+   * @param req - The request being authenticated.
+   * @param currentUrl - {@link Strategy.currentUrl} of the request.
+   * @param options - The options given to `passport.authenticate()`.
+   * @returns True to redirect to the authorization server.
+   * @example
+   * ```ts
+   * strategy.shouldInitiateAuthRequest = (req, url) => req.method === 'GET' && url.pathname === '/login'
+   * ```
+   */
+  shouldInitiateAuthRequest<TOptions extends AuthenticateOptions>(
+    req: express.Request,
+    currentUrl: URL,
+    _options: TOptions,
+  ): boolean {
+    return (
+      req.method === 'GET' &&
+      !currentUrl.searchParams.has('code') &&
+      !currentUrl.searchParams.has('error') &&
+      !currentUrl.searchParams.has('response')
+    )
+  }
+
+  /**
+   * [Passport method] Authenticates the request: starts a sign-in or completes one.
+   *
+   * @param req - The request being authenticated.
+   * @param options - The options given to `passport.authenticate()`.
+   * @example
+   * ```ts
+   * app.get('/callback', passport.authenticate('op.example.com', { failureRedirect: '/' }), (req, res) =>
+   *   res.redirect('/'),
+   * )
+   * ```
+   */
+  authenticate<TOptions extends AuthenticateOptions>(
+    this: passport.StrategyCreated<Strategy, Strategy & passport.StrategyCreatedStatic>,
+    req: express.Request,
+    options: TOptions,
+  ): void {
+    const self = this as unknown as Active
+    if (!(req as { session?: unknown }).session) {
+      self.error(
+        new Error(
+          'OAuth 2.0 authentication requires session support. Did you forget to use express-session middleware?',
+        ),
+      )
+      return
+    }
+    const currentUrl = self.currentUrl(req)
+    // As openid-client: the two steps are this class's own, whatever a subclass overrides.
+    if (self.shouldInitiateAuthRequest(req, currentUrl, options)) {
+      void Strategy.prototype.authorizationRequest.call(self, req, options)
+    } else {
+      void Strategy.prototype.authorizationCodeGrant.call(self, req, currentUrl, options)
+    }
+  }
+
+  /** Redirects to the authorization server, keeping the PKCE verifier (and nonce, state, max_age) in the session. */
+  private async authorizationRequest(req: express.Request, options: AuthenticateOptions): Promise<void> {
+    const active = this as unknown as Active
+    const self = this
+    try {
+      const config = self._config
+      const params = new URLSearchParams(this.authorizationRequestParams(req, options))
+      let url = buildAuthorizationUrl(config, params)
+      const query = url.searchParams
+      if (query.get('response_type')?.includes('id_token')) {
+        query.set('nonce', randomNonce())
+        if (!query.has('response_mode')) query.set('response_mode', 'form_post')
+      }
+      const codeVerifier = randomPKCECodeVerifier()
+      query.set('code_challenge', await calculatePKCECodeChallenge(codeVerifier))
+      query.set('code_challenge_method', 'S256')
+      // Without PKCE support at the server, and without a nonce, only `state` protects the callback.
+      if (!config.serverMetadata().supportsPKCE() && !query.has('nonce')) query.set('state', randomState())
+      if (self._callbackURL && !query.has('redirect_uri')) query.set('redirect_uri', self._callbackURL.href)
+      if (self._scope && !query.has('scope')) query.set('scope', self._scope)
+      if (self._resource && !query.has('resource')) setResource(query, self._resource)
+      if (self._authorizationDetails && !query.has('authorization_details')) {
+        setAuthorizationDetails(query, self._authorizationDetails)
+      }
+      const DPoP = await self._DPoP?.(req)
+      if (DPoP && !query.has('dpop_jkt')) query.set('dpop_jkt', await DPoP.calculateThumbprint())
+
+      const stateData: StateData = { code_verifier: codeVerifier }
+      const nonce = query.get('nonce')
+      if (nonce) stateData.nonce = nonce
+      const state = query.get('state')
+      if (state) stateData.state = state
+      const maxAge = query.get('max_age')
+      if (maxAge) stateData.max_age = parseInt(maxAge, 10)
+      sessionOf(req)[self._sessionKey] = stateData
+
+      if (self._useJAR) {
+        const [key, modify] = Array.isArray(self._useJAR) ? self._useJAR : [self._useJAR, undefined]
+        url = await buildAuthorizationUrlWithJAR(
+          config,
+          url.searchParams,
+          key,
+          modify ? { [modifyAssertion]: modify } : {},
+        )
+      }
+      if (self._usePAR)
+        url = await buildAuthorizationUrlWithPAR(config, url.searchParams, DPoP ? { DPoP } : {})
+      active.redirect(url.href)
+    } catch (err) {
+      active.error(err)
+    }
+  }
+
+  /** Completes the code grant with the session's pending request and hands the tokens to `verify`. */
+  private async authorizationCodeGrant(
+    req: express.Request,
+    currentUrl: URL,
+    options: AuthenticateOptions,
+  ): Promise<void> {
+    const active = this as unknown as Active
+    const self = this
+    try {
+      const session = sessionOf(req)
+      const stateData = session[self._sessionKey]
+      // One use only: a replayed callback finds nothing.
+      delete session[self._sessionKey]
+      if (!stateData?.code_verifier) {
+        active.fail({ message: 'Unable to verify authorization request state' })
+        return
+      }
+      const callbackURL = options?.callbackURL ?? self._callbackURL
+      if (callbackURL) {
+        const url = new URL(callbackURL)
+        for (const [name, value] of currentUrl.searchParams) url.searchParams.append(name, value)
+        currentUrl = url
+      }
+      const input = req.method === 'POST' ? formPostRequest(req, currentUrl) : currentUrl
+
+      const checks: AuthorizationCodeGrantChecks = { pkceCodeVerifier: stateData.code_verifier }
+      if (stateData.nonce !== undefined) checks.expectedNonce = stateData.nonce
+      if (stateData.state !== undefined) checks.expectedState = stateData.state
+      if (stateData.max_age !== undefined) checks.maxAge = stateData.max_age
+      const DPoP = await self._DPoP?.(req)
+      const tokens = await authorizationCodeGrant(
+        self._config,
+        input,
+        checks,
+        this.authorizationCodeGrantParameters(req, options),
+        DPoP ? { DPoP } : {},
+      )
+      const verified: passport.AuthenticateCallback = (err, user, info) => {
+        if (err) return active.error(err)
+        if (!user) return active.fail(info)
+        return active.success(user)
+      }
+      if (options?.passReqToCallback ?? self._passReqToCallback) {
+        await (self._verify as VerifyFunctionWithRequest)(req, tokens, verified)
+      } else {
+        await (self._verify as VerifyFunction)(tokens, verified)
+      }
+    } catch (err) {
+      if (err instanceof AuthorizationResponseError && err.error === 'access_denied') {
+        active.fail({
+          message: err.error_description || err.error,
+          ...Object.fromEntries(err.cause.entries()),
+        })
+        return
+      }
+      active.error(err)
+    }
+  }
+}
+
+/**
+ * A form_post callback as a `Request` for `authorizationCodeGrant`. The body is the request stream, as
+ * openid-client passes it; when a body parser has read it already (`express.urlencoded()`), the form is rebuilt
+ * from `req.body` (extension, docs/decisions.md D84).
+ */
+function formPostRequest(req: express.Request, url: URL): Request {
+  const headers = new Headers()
+  for (const [name, values] of Object.entries(req.headersDistinct)) {
+    for (const value of values ?? []) headers.append(name, value)
+  }
+  const parsed: unknown = (req as { body?: unknown }).body
+  if (isFormRecord(parsed) && req.readableEnded) {
+    headers.delete('content-length')
+    headers.set('content-type', 'application/x-www-form-urlencoded')
+    const form = new URLSearchParams()
+    for (const [name, value] of Object.entries(parsed)) {
+      for (const each of Array.isArray(value) ? value : [value]) form.append(name, String(each))
+    }
+    return new Request(url.href, { method: 'POST', headers, body: form })
+  }
+  return new Request(url.href, {
+    method: 'POST',
+    headers,
+    body: req as unknown as BodyInit,
+    duplex: 'half',
+  } as RequestInit)
+}
+
+function isFormRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length !== 0
+  )
+}
+
+function sessionOf(req: express.Request): Session {
+  return (req as unknown as { session: Session }).session
+}
+
+function setResource(params: URLSearchParams, resource: string | string[]): void {
+  if (Array.isArray(resource)) {
+    for (const value of resource) params.append('resource', value)
+  } else {
+    params.set('resource', resource)
+  }
+}
+
+function setAuthorizationDetails(
+  params: URLSearchParams,
+  details: AuthorizationDetails | AuthorizationDetails[],
+): void {
+  params.set('authorization_details', JSON.stringify(Array.isArray(details) ? details : [details]))
+}
+
+/** The request's host, from `X-Forwarded-Host` only when Express trusts the peer (`trust proxy`). */
+function hostOf(req: express.Request): string | undefined {
+  try {
+    const trust = req.app.get('trust proxy fn') as (address: string | undefined, hop: number) => boolean
+    let value = req.get('x-forwarded-host')
+    if (!value || !trust(req.socket.remoteAddress, 0)) {
+      value = req.get('host')
+    } else if (value.includes(',')) {
+      value = value.slice(0, value.indexOf(',')).trimEnd()
+    }
+    return value || undefined
+  } catch {
+    return req.host
+  }
+}
+
+function typeError(message: string): TypeError {
+  const err = new TypeError(message) as TypeError & { code: string }
+  err.code = 'ERR_INVALID_ARG_TYPE'
+  return err
+}
