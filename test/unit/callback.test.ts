@@ -6,6 +6,7 @@ import { redirectUriOf, responseModeOf, redactedParams } from '../../src/authori
 import { stateOf } from '../../src/configuration.js'
 import { clientEncryptionKey, issuerKeys, signJwt } from '../hostile/callback-support.js'
 import { rejection } from '../support/expect.js'
+import { craftJwt } from '../hostile/support.js'
 
 /**
  * The callback's unit-level contract: argument checks before any I/O (D72), the caller's checks never changed
@@ -168,20 +169,21 @@ describe('arguments are checked before any request (D72)', () => {
 })
 
 describe('the caller’s checks are never changed (D6)', () => {
-  it('a frozen checks object works, and a plain one keeps its members', async () => {
-    const c = config({}, async () =>
-      Response.json(
-        { access_token: 'at', token_type: 'Bearer' },
-        { headers: { 'content-type': 'application/json' } },
-      ),
+  it('a frozen checks object works, and a plain one keeps its members (openid-client sets idTokenExpected)', async () => {
+    const now = Math.floor(Date.now() / 1000)
+    const idToken = craftJwt(
+      { alg: 'RS256' },
+      { iss: ISSUER, sub: 's', aud: 'client-1', iat: now, exp: now + 60, nonce: 'n-1' },
     )
-    const frozen = Object.freeze({ pkceCodeVerifier: 'v'.repeat(43) })
-    await gl.authorizationCodeGrant(c, callback({ code: 'c' }), frozen)
-    const checks = { pkceCodeVerifier: 'v'.repeat(43), idTokenExpected: false }
-    const copy = { ...checks }
+    const c = config({}, async () =>
+      Response.json({ access_token: 'at', token_type: 'Bearer', id_token: idToken }),
+    )
+    const frozen = Object.freeze({ pkceCodeVerifier: 'v'.repeat(43), expectedNonce: 'n-1' })
+    const tokens = await gl.authorizationCodeGrant(c, callback({ code: 'c' }), frozen)
+    expect(tokens.claims()?.nonce).toBe('n-1')
+    const checks: gl.AuthorizationCodeGrantChecks = { pkceCodeVerifier: 'v'.repeat(43), expectedNonce: 'n-1' }
     await gl.authorizationCodeGrant(c, callback({ code: 'c' }), checks)
-    expect(checks).toStrictEqual(copy)
-    expect('idTokenExpected' in checks).toBe(false)
+    expect(checks).toStrictEqual({ pkceCodeVerifier: 'v'.repeat(43), expectedNonce: 'n-1' })
   })
 })
 
