@@ -218,6 +218,29 @@ describe('buildAuthorizationUrlWithPAR', () => {
   })
 })
 
+describe('DPoP without PAR', () => {
+  it('dpop_jkt from the handle binds the code (RFC 9449 §10): only that key redeems it', async () => {
+    const config = configFor(server, 'dpop')
+    const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
+    const login = async () => {
+      const { checks, parameters } = await request({ dpop_jkt: await DPoP.calculateThumbprint() })
+      return { checks, callback: await loginForCallbackUrl(buildAuthorizationUrl(config, parameters)) }
+    }
+    const refused = await login()
+    const other = getDPoPHandle(config, await randomDPoPKeyPair())
+    const err = await rejection(
+      authorizationCodeGrant(config, refused.callback, refused.checks, undefined, { DPoP: other }),
+    )
+    expect(err).toBeInstanceOf(ResponseBodyError)
+    expect(err.error).toBe('invalid_grant')
+    const accepted = await login()
+    const tokens = await authorizationCodeGrant(config, accepted.callback, accepted.checks, undefined, {
+      DPoP,
+    })
+    expect(tokens.token_type).toBe('dpop')
+  })
+})
+
 describe('buildAuthorizationUrlWithJAR', () => {
   const jarConfig = () => {
     const client = server.clients['jar']!

@@ -10,6 +10,9 @@ import {
 } from '../../src/index.js'
 import type { ClientMetadata } from '../../src/index.js'
 import { rejection } from '../support/expect.js'
+import { setSigner } from '../../src/internal/jws.js'
+import { encodeBase64url } from '../../src/internal/base64url.js'
+import { installNodeSigner } from '../../src/node/signer.js'
 
 const SERVER = { issuer: 'https://as.example', authorization_endpoint: 'https://as.example/authorize' }
 const config = (metadata: Record<string, unknown> = {}) =>
@@ -163,6 +166,29 @@ describe('buildAuthorizationUrlWithJAR', () => {
     const { request, header } = decode(await buildAuthorizationUrlWithJAR(config(), {}, pair.privateKey))
     expect(header['alg']).toBe('Ed25519')
     await expect(compactVerify(request, pair.publicKey)).resolves.toBeDefined()
+  })
+
+  it('signs through the signing boundary (src/internal/jws.ts): the runtime signer gets the JWS input', async () => {
+    const inputs: string[] = []
+    setSigner({
+      sign(_params, _key, input) {
+        inputs.push(input)
+        return undefined // left to WebCrypto
+      },
+      encode: encodeBase64url,
+    })
+    let url: URL
+    try {
+      url = await buildAuthorizationUrlWithJAR(config(), { scope: 'openid' }, es256.privateKey)
+    } finally {
+      // the node project runs with the Node.js signer installed (test/support/node-entry.ts)
+      if (process.env['GRANTLINE_TRANSPORT'] === 'node') installNodeSigner()
+      else setSigner(undefined)
+    }
+    expect(inputs).toHaveLength(1)
+    const request = url.searchParams.get('request')!
+    expect(request.startsWith(`${inputs[0]}.`)).toBe(true)
+    await expect(compactVerify(request, es256.publicKey)).resolves.toBeDefined()
   })
 
   describe('argument errors', () => {
