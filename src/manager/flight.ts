@@ -48,7 +48,6 @@ export interface FlightDeps {
   storeTimeoutMs: number
   lockLeaseMs: number
   retentionMs: number
-  lifecycle: AbortSignal
   isClosed: () => boolean
   closedError: () => Error
 }
@@ -68,25 +67,6 @@ interface FlightState {
   refreshToken: string | undefined
   /** Whether the store was re-read after an `invalid_grant`. */
   reread: boolean
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(
-      () => {
-        signal.removeEventListener('abort', onAbort)
-        resolve()
-      },
-      Math.min(Math.max(0, ms), MAX_TIMER_MS),
-    )
-    ;(timer as { unref?: () => unknown }).unref?.()
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 function withRefreshToken(parameters: GrantParameters | undefined, refreshToken: string): GrantParameters {
@@ -113,6 +93,36 @@ export class Flights {
 
   constructor(deps: FlightDeps) {
     this.#deps = deps
+  }
+
+  /** Pending waits (backoff, lock polling): close() ends them all. */
+  readonly #sleeps = new Set<{ timer: ReturnType<typeof setTimeout>; reject: (err: unknown) => void }>()
+
+  /** Waits `ms`, unless close() comes first (it rejects with its error); the timer never holds the process. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending = {
+        timer: setTimeout(
+          () => {
+            this.#sleeps.delete(pending)
+            resolve()
+          },
+          Math.min(Math.max(0, ms), MAX_TIMER_MS),
+        ),
+        reject,
+      }
+      ;(pending.timer as { unref?: () => unknown }).unref?.()
+      this.#sleeps.add(pending)
+    })
+  }
+
+  /** Ends every pending wait with `err`, and forgets every flight (their callers were rejected by the manager). */
+  close(err: unknown): void {
+    for (const pending of this.#sleeps) {
+      clearTimeout(pending.timer)
+      pending.reject(err)
+    }
+    this.#sleeps.clear()
   }
 
   has(key: string): boolean {
@@ -196,7 +206,7 @@ export class Flights {
 
   /** The token endpoint, with retries of transient failures. */
   async #fetch(key: string, ctx: FlightContext, state: FlightState): Promise<Entry> {
-    const { retry, lifecycle, isClosed, closedError } = this.#deps
+    const { retry, isClosed, closedError } = this.#deps
     for (let attempt = 1; ; attempt++) {
       if (isClosed()) throw closedError()
       let parameters = typeof ctx.parameters === 'function' ? await ctx.parameters() : ctx.parameters
@@ -263,7 +273,7 @@ export class Flights {
           ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
           error: describeError(err),
         })
-        await sleep(delay, lifecycle)
+        await this.#sleep(delay)
       }
     }
   }
@@ -485,7 +495,7 @@ export class Flights {
         )
         if (!woke.ok) return direct()
       } else {
-        await sleep(wait, this.#deps.lifecycle)
+        await this.#sleep(wait)
       }
       slice = Math.min(slice * 2, MAX_WAIT_SLICE_MS)
       const read = await this.#storeGet(key, ctx)

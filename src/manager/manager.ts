@@ -246,7 +246,6 @@ export function createTokenManager(options: TokenManagerOptions = {}): TokenMana
 
   const emitter = new Emitter()
   const cache = new Lru<Entry>(maxEntries)
-  const lifecycle = new AbortController()
   const waiting = new Set<(err: unknown) => void>()
   let closed = false
 
@@ -259,7 +258,6 @@ export function createTokenManager(options: TokenManagerOptions = {}): TokenMana
     storeTimeoutMs,
     lockLeaseMs,
     retentionMs,
-    lifecycle: lifecycle.signal,
     isClosed: () => closed,
     closedError,
   })
@@ -412,7 +410,7 @@ export function createTokenManager(options: TokenManagerOptions = {}): TokenMana
   async function close(): Promise<void> {
     if (closed) return
     closed = true
-    lifecycle.abort(closedError())
+    flights.close(closedError())
     const err = closedError()
     for (const reject of waiting) reject(err)
     waiting.clear()
