@@ -241,6 +241,17 @@ describe('answers that are not a PAR response', () => {
     expect((await failure()).code).toBe('OAUTH_RESPONSE_IS_NOT_JSON')
   })
 
+  it('a 201 body over 1 MiB (D9) or nested deeper than 100 levels (D33): OAUTH_INVALID_RESPONSE', async () => {
+    answer((res) => json(res, 201, { request_uri: 'urn:x', expires_in: 60, pad: 'x'.repeat(1024 * 1024) }))
+    expect((await failure()).code).toBe('OAUTH_INVALID_RESPONSE')
+    answer((res) =>
+      send(res, 201, `{"request_uri":"urn:x","expires_in":60,"deep":${'['.repeat(200)}${']'.repeat(200)}}`, {
+        'content-type': 'application/json',
+      }),
+    )
+    expect((await failure()).code).toBe('OAUTH_INVALID_RESPONSE')
+  })
+
   it('a body that never ends within the configuration timeout: ClientError OAUTH_TIMEOUT', async () => {
     server.script((_req, res) => trickle(res, 201, ['{"request_uri":"urn:x",', ' ', ' ', ' ', ' ', ' '], 200))
     const err = await failure(parConfig({ timeout: 0.3 }))
