@@ -467,5 +467,33 @@ describe('waitForChange and close', () => {
   })
 })
 
+// Last in the file: it stops the file's Redis.
+describe('Redis away', () => {
+  it('a command never hangs: it fails at once without the offline queue, after commandTimeout with it', async () => {
+    const queued = createClient({ url: redis.url }) // node-redis defaults: commands queue while disconnected
+    queued.on('error', () => {})
+    await queued.connect()
+    clients.push(queued)
+    const failFast = await connect()
+    const withQueue = redisTokenStore(queued, { encryption: false, commandTimeout: 200 })
+    const without = redisTokenStore(failFast, { encryption: false })
+    const down = Promise.all([queued, failFast].map((c) => new Promise((r) => c.once('error', r))))
+    await redis.stop()
+    await down
+    const settle = (p: Promise<unknown>) =>
+      Promise.race([
+        p.then(
+          () => 'resolved',
+          (e: Error) => e.constructor.name,
+        ),
+        new Promise((r) => setTimeout(() => r('still pending'), 5_000)),
+      ])
+    expect(await settle(without.get('k'))).toBe('ClientOfflineError')
+    expect(await settle(withQueue.get('k'))).toBe('TimeoutError')
+    expect(await settle(withQueue.acquire('k', 1_000))).toBe('TimeoutError')
+    await redis.restart()
+  })
+})
+
 // Type check: a client from createClient() is accepted as it is (no cast).
 export const typed: (c: Client) => TokenStore = (c) => redisTokenStore(c, { encryption: false })
