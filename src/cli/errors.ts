@@ -7,8 +7,7 @@ import {
   WWWAuthenticateChallengeError,
   AuthorizationResponseError,
 } from '../node/index.js'
-import { EXIT, HttpStatusError, UsageError } from './exit-codes.js'
-import { redactJson } from './redact.js'
+import { EXIT, UsageError } from './exit-codes.js'
 
 const OAUTH_HINTS: Record<string, string> = {
   invalid_client:
@@ -61,11 +60,6 @@ export function describeError(err: unknown, code: number): string[] {
       `grantline: authorization error: ${err.error}${err.error_description ? `: ${err.error_description}` : ''}`,
     )
     hint(OAUTH_HINTS[err.error])
-    return lines
-  }
-  if (err instanceof HttpStatusError) {
-    lines.push(`grantline: ${err.message}`)
-    if (err.body !== undefined && err.body !== '') lines.push(`body: ${JSON.stringify(redactJson(err.body))}`)
     return lines
   }
   if (code === EXIT.NETWORK) {

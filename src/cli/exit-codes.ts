@@ -63,8 +63,7 @@ export function exitCodeOf(err: unknown): number {
   if (
     err instanceof ResponseBodyError ||
     err instanceof AuthorizationResponseError ||
-    err instanceof WWWAuthenticateChallengeError ||
-    err instanceof HttpStatusError
+    err instanceof WWWAuthenticateChallengeError
   ) {
     return EXIT.OAUTH
   }
@@ -82,16 +81,4 @@ export function exitCodeOf(err: unknown): number {
 export function isNetworkError(err: unknown): boolean {
   if (err instanceof ClientError && (err.code === 'OAUTH_TIMEOUT' || err.code === 'OAUTH_ABORT')) return true
   return err instanceof TypeError && err.message === 'fetch failed'
-}
-
-/** A non-2xx answer of an endpoint the library hands back as a Response (UserInfo through fetchProtectedResource). */
-export class HttpStatusError extends Error {
-  readonly status: number
-  readonly body: unknown
-  constructor(status: number, body: unknown) {
-    super(`the server answered with HTTP status ${status}`)
-    this.name = 'HttpStatusError'
-    this.status = status
-    this.body = body
-  }
 }

@@ -94,10 +94,16 @@ to stdout once the user approved. --open opens the verification URI in a browser
   },
   login: {
     summary: 'authorization code + PKCE through a loopback redirect (127.0.0.1, random port)',
-    usage: 'grantline login [--scope s] [--no-open] [flags]',
+    usage: 'grantline login [--scope s] [--no-open] [--par | --jar <key>] [--jarm] [flags]',
     details: `Prints the authorization URL on stderr and opens a browser when one is available (xdg-open/open,
 never required); the redirect comes back to http://127.0.0.1:<random port>/callback.
-  --redirect-path <p>    path of the redirect URI (default /callback); --port <n> to fix the port`,
+  --redirect-path <p>    path of the redirect URI (default /callback); --port <n> to fix the port
+  --scope <s>            default openid (then a nonce is sent and checked)
+  --no-open              only print the URL      --wait <seconds>   give up after (default 300)
+  --par                  push the request first (RFC 9126)
+  --jar <key file>       send a signed request object (RFC 9101), signed with this JWK or PEM key
+  --jarm                 ask for a JWT-secured authorization response (response_mode=jwt)
+  --prompt <p>           e.g. login, consent; -p name=value adds any authorization request parameter`,
   },
   introspect: {
     summary: 'RFC 7662 token introspection',
@@ -109,7 +115,8 @@ never required); the redirect comes back to http://127.0.0.1:<random port>/callb
   },
   userinfo: {
     summary: 'the UserInfo endpoint with an access token',
-    usage: 'grantline userinfo (<access-token> | - | --token-file <f>) [--dpop ...] [flags]',
+    usage: 'grantline userinfo (<access-token> | - | --token-file <f>) [--sub <expected subject>] [flags]',
+    details: '  JSON or signed/encrypted JWT responses (fetchUserInfo); --sub checks the subject',
   },
   discover: {
     summary: "print the server's metadata",
