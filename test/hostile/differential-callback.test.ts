@@ -9,7 +9,7 @@ import {
   startScriptedServer,
   type ScriptedServer,
 } from '../support/scripted-server.js'
-import { halfHash, idTokenClaims, issuerKeys, signJwt } from './callback-support.js'
+import { clientEncryptionKey, halfHash, idTokenClaims, issuerKeys, signJwt } from './callback-support.js'
 
 /**
  * The callback checks, measured against openid-client 6.9.0: the same callback (URL or form_post Request), the
@@ -592,6 +592,93 @@ describe('the toggles', () => {
       expect(caught(() => apply(gl, b as never))).toEqual(caught(() => apply(oc, a as never)))
     })
   }
+})
+
+describe('getDecryptedResponses against openid-client 6.9.0', () => {
+  /** Encrypts once per case, so that both libraries receive the very same JWEs. */
+  const once = <T>(make: () => Promise<T>) => {
+    let value: Promise<T> | undefined
+    return () => (value ??= make())
+  }
+
+  it('JARM, hybrid, implicit and the token endpoint: the same records', async () => {
+    const enc = await clientEncryptionKey()
+    const idJws = signJwt(keys.privateKey, idTokenClaims(server.origin, { nonce: NONCE }))
+    const idJwe = once(() => enc.encrypt(idJws))
+    const jarmJwe = once(() => enc.encrypt(signJwt(keys.privateKey, jarmClaims(server.origin))))
+    const hybridJwe = once(() => enc.encrypt(signJwt(keys.privateKey, hybridClaims(server.origin))))
+    const implicitJwe = once(() =>
+      enc.encrypt(signJwt(keys.privateKey, idTokenClaims(server.origin, { nonce: NONCE }))),
+    )
+    const encryptedToken = async (res: ServerResponse) =>
+      json(res, 200, { access_token: 'at-1', token_type: 'Bearer', id_token: await idJwe() })
+    await idJwe()
+    const plainToken: Case['token'] = bearer
+
+    const cases: Array<{
+      mode: Mode
+      input: () => Promise<URL>
+      token: Case['token']
+      checks: Record<string, unknown>
+    }> = [
+      {
+        mode: 'code',
+        input: async () => query({ code: CODE }),
+        token: (res) => void encryptedToken(res),
+        checks: { expectedNonce: NONCE },
+      },
+      {
+        mode: 'jarm',
+        input: async () => query({ response: await jarmJwe() }),
+        token: plainToken,
+        checks: { expectedState: STATE },
+      },
+      {
+        mode: 'jarm',
+        input: async () => query({ response: await jarmJwe() }),
+        token: (res) => void encryptedToken(res),
+        checks: { expectedState: STATE, expectedNonce: NONCE },
+      },
+      {
+        mode: 'hybrid',
+        input: async () => fragment({ code: CODE, state: STATE, id_token: await hybridJwe() }),
+        token: (res) => void encryptedToken(res),
+        checks: { expectedState: STATE, expectedNonce: NONCE },
+      },
+      {
+        mode: 'implicit',
+        input: async () => fragment({ id_token: await implicitJwe() }),
+        token: plainToken,
+        checks: {},
+      },
+    ]
+    for (const c of cases) {
+      const { oc: a, gl: b } = configs({ name: c.mode, mode: c.mode, input: () => CALLBACK })
+      oc.enableDecryptingResponses(a, undefined, enc.privateKey)
+      gl.enableDecryptingResponses(b, undefined, enc.privateKey)
+      const records: unknown[] = []
+      for (const lib of ['oc', 'gl'] as const) {
+        respond = c.token ?? bearer
+        const input = await c.input()
+        const config = lib === 'oc' ? a : b
+        const result =
+          c.mode === 'implicit'
+            ? lib === 'oc'
+              ? await oc.implicitAuthentication(a, input, NONCE, c.checks)
+              : await gl.implicitAuthentication(b, input, NONCE, c.checks)
+            : lib === 'oc'
+              ? await oc.authorizationCodeGrant(config as oc.Configuration, input, { ...c.checks })
+              : await gl.authorizationCodeGrant(config as gl.Configuration, input, { ...c.checks })
+        records.push(
+          lib === 'oc'
+            ? oc.getDecryptedResponses(result as never)
+            : gl.getDecryptedResponses(result as never),
+        )
+      }
+      expect(records[0]).toBeDefined()
+      expect(records[1], c.mode).toEqual(records[0])
+    }
+  })
 })
 
 describe('deliberate differences', () => {
