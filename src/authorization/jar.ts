@@ -2,7 +2,7 @@ import { epochSeconds, stateOf, type Configuration } from '../configuration.js'
 import { randomJti } from '../client-auth/jti.js'
 import { argError, assertString, isJsonObject } from '../internal/assert.js'
 import { ope, toPublicError, UnsupportedOperationError } from '../internal/errors.js'
-import { CompactEncrypt, joseErrors } from '../internal/jose.js'
+import { compactEncrypt, joseErrors } from '../internal/jose.js'
 import { algFromKey, isCryptoKey, modifyAssertionOf, signJws } from '../internal/jws.js'
 import type { ClientMetadata, JsonValue, JWK, ModifyAssertionOptions, PrivateKey } from '../types.js'
 import { authorizationUrl, type AuthorizationParameters } from './url.js'
@@ -101,9 +101,11 @@ async function encryptRequestObject(
   { key, alg, enc, kid }: NonNullable<ReturnType<typeof encryptionOf>>,
 ): Promise<string> {
   try {
-    return await new CompactEncrypt(new TextEncoder().encode(jws))
-      .setProtectedHeader(kid === undefined ? { alg, enc, cty: 'JWT' } : { alg, enc, cty: 'JWT', kid })
-      .encrypt(key as Parameters<CompactEncrypt['encrypt']>[0])
+    return await compactEncrypt(
+      new TextEncoder().encode(jws),
+      kid === undefined ? { alg, enc, cty: 'JWT' } : { alg, enc, cty: 'JWT', kid },
+      key as CryptoKey | JsonWebKey,
+    )
   } catch (cause) {
     if (cause instanceof joseErrors.JOSENotSupported) {
       throw new UnsupportedOperationError(`unsupported request object encryption "${alg}" / "${enc}"`, {
