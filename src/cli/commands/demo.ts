@@ -138,6 +138,7 @@ export async function demo({ values, positionals, term, cwd }: Invocation): Prom
     `  ${g} jwt-bearer ${cfg} --profile ${PKJWT_CLIENT} --sign-key ${files.jwkFile} --sub alice --scope api:read`,
     `  ${g} saml2-bearer ${cfg} --assertion-file ${files.samlFile} --scope api:read`,
     `  ${g} device ${cfg} --profile public --scope openid     (then type: approve <user code>)`,
+    `  ${g} login ${cfg} --profile native --scope openid     (sign in as alice / wonderland)`,
     `  ${g} introspect ${cfg} --token-file ${subjectToken}`,
     `  ${g} decode --token-file <file with an ID Token>${plain}`,
     '',
