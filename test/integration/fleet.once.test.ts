@@ -233,8 +233,11 @@ describe('a fleet of processes sharing tokens through Redis', () => {
     const held = proxy.holdNext()
     const bursts = workers.map((w) => w.burst({ callers: 10, clientId: 'basic', scope: 'api:read' }))
     await held
-    // The request the proxy holds was sent by the one process that took the lock.
-    const holders = workers.filter((w, i) => w.eventsOf('lock_acquired', marks[i]).length > 0)
+    // The request the proxy holds was sent by the one process that took the lock (its event may still be on the
+    // way: IPC and HTTP are two channels).
+    const lockers = () => workers.filter((w, i) => w.eventsOf('lock_acquired', marks[i]).length > 0)
+    for (let i = 0; i < 200 && lockers().length === 0; i++) await new Promise((r) => setTimeout(r, 25))
+    const holders = lockers()
     expect(holders).toHaveLength(1)
     const holder = holders[0]!
     expect(holder.eventsOf('request', marks[workers.indexOf(holder)])).toEqual([]) // still in flight
