@@ -204,6 +204,37 @@ describe('plain code responses', () => {
     expect(sent.get('redirect_uri')).toBe(CALLBACK)
   })
 
+  it('DPoP: a use_dpop_nonce answer is retried once with the same code and a proof carrying the nonce', async () => {
+    let calls = 0
+    token = (res) => {
+      calls++
+      if (calls === 1) {
+        return json(res, 400, { error: 'use_dpop_nonce' }, { 'dpop-nonce': 'nonce-from-server' })
+      }
+      json(res, 200, { access_token: ACCESS_TOKEN, token_type: 'DPoP' })
+    }
+    const c = config()
+    const DPoP = gl.getDPoPHandle(c, await gl.randomDPoPKeyPair())
+    const before = server.requests.length
+    const tokens = await gl.authorizationCodeGrant(
+      c,
+      callback({ code: CODE }),
+      { pkceCodeVerifier: VERIFIER },
+      undefined,
+      {
+        DPoP,
+      },
+    )
+    expect(tokens.token_type).toBe('dpop')
+    const sent = server.requests.slice(before).filter((r) => r.url === '/token')
+    expect(sent).toHaveLength(2)
+    for (const request of sent) expect(new URLSearchParams(request.body).get('code')).toBe(CODE)
+    const proof = JSON.parse(
+      Buffer.from(String(sent[1]!.headers['dpop']).split('.')[1]!, 'base64url').toString(),
+    )
+    expect(proof.nonce).toBe('nonce-from-server')
+  })
+
   it('a response that also carries an id_token or token is not a code response', async () => {
     await refused(
       gl.authorizationCodeGrant(config(), callback({ code: CODE, id_token: 'x.y.z' })),
