@@ -511,6 +511,49 @@ describe('buildAuthorizationUrlWithPAR', () => {
     expect(proof(1).payload.nonce).toBe('server-nonce')
   })
 
+  it('DPoP: a 401 DPoP use_dpop_nonce challenge is retried once alike', async () => {
+    let calls = 0
+    server.script((_req, res) => {
+      calls++
+      if (calls % 2 === 1) {
+        send(res, 401, '', {
+          'www-authenticate': 'DPoP error="use_dpop_nonce"',
+          'dpop-nonce': 'challenge-nonce',
+        })
+      } else json(res, 201, { request_uri: 'urn:x', expires_in: 60 })
+    })
+    const { ours, theirs } = configs(PAR_SERVER())
+    const keyPair = await gl.randomDPoPKeyPair()
+    server.requests.length = 0
+    const mine = await settle(
+      gl.buildAuthorizationUrlWithPAR(ours, {}, { DPoP: gl.getDPoPHandle(ours, keyPair) }),
+    )
+    const other = await settle(
+      oc.buildAuthorizationUrlWithPAR(theirs, {}, { DPoP: oc.getDPoPHandle(theirs, keyPair) }),
+    )
+    expect(mine).toEqual(other)
+    expect(mine.ok).toBe(true)
+    expect(server.requests).toHaveLength(4)
+  })
+
+  it('mTLS endpoint aliases: both push to the alias, the authorization endpoint stays', async () => {
+    server.script((_req, res) => json(res, 201, { request_uri: 'urn:x', expires_in: 60 }))
+    const metadata = {
+      ...PAR_SERVER(),
+      mtls_endpoint_aliases: {
+        pushed_authorization_request_endpoint: `${server.origin}/mtls/par`,
+        authorization_endpoint: `${server.origin}/mtls/authorize`,
+      },
+    }
+    const { ours, theirs } = configs(metadata, 'none', { use_mtls_endpoint_aliases: true })
+    server.requests.length = 0
+    const mine = await settle(gl.buildAuthorizationUrlWithPAR(ours, { scope: 'openid' }))
+    expect(mine).toEqual(await settle(oc.buildAuthorizationUrlWithPAR(theirs, { scope: 'openid' })))
+    expect(new URL((mine as { value: string }).value).pathname).toBe('/authorize')
+    expect(wire(0)).toEqual(wire(1))
+    expect(wire(0).url).toBe('/mtls/par')
+  })
+
   it('D61: a missing PAR endpoint is the same ClientError; a missing authorization endpoint the same code and message', async () => {
     const noPar = { ...PAR_SERVER(), pushed_authorization_request_endpoint: undefined }
     const a = configs(noPar)
