@@ -168,8 +168,14 @@ export function redisTokenStore(client: RedisClientLike, options: RedisTokenStor
   const commandOptions = commandTimeout > 0 ? { timeout: Math.ceil(commandTimeout) } : undefined
   const send = (args: string[]) => client.sendCommand(args, commandOptions)
   const channel = notifications ? `${prefix}changed` : ''
-  const entryKey = (key: string) => prefix + key
-  const lockKey = (key: string) => `${prefix}lock:${key}`
+  // The manager's keys are base64url hashes; a ':' could reach a lock (`lock:<key>`) or another prefix's keys.
+  const checked = (key: string) => {
+    if (typeof key !== 'string' || key === '' || key.includes(':'))
+      throw argError('"key" must be a non-empty string without ":"', 'ERR_INVALID_ARG_VALUE')
+    return key
+  }
+  const entryKey = (key: string) => prefix + checked(key)
+  const lockKey = (key: string) => `${prefix}lock:${checked(key)}`
   const notifier = notifications ? changeNotifier(client, channel, emit) : undefined
 
   const store: TokenStore = {

@@ -154,6 +154,22 @@ describe('entries', () => {
     expect(await client.exists(`${p}key-a`)).toBe(0)
   })
 
+  it('refuses a key that could reach a lock or another prefix', async () => {
+    const store = redisTokenStore(client, { prefix: prefix(), encryption: false })
+    const lock = await store.acquire('k', 10_000)
+    for (const call of [
+      () => store.get('lock:k'),
+      () => store.set('lock:k', token(), 1_000),
+      () => store.delete('lock:k'),
+      () => store.acquire('x:y', 1_000),
+      () => store.get(''),
+    ]) {
+      await expect(call()).rejects.toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }))
+    }
+    expect(await store.acquire('k', 10_000)).toBeUndefined() // the lock is untouched
+    await lock!.release()
+  })
+
   it('lets an entry expire with its time to live', async () => {
     const store = redisTokenStore(client, { prefix: prefix(), encryption: { keys: [{ id: 'k1', key: K1 }] } })
     await store.set('short', token(), 40)
