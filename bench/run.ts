@@ -12,6 +12,7 @@ import { renderChart } from './chart.js'
 import { loadPaths, nodeTransportMissing } from './paths.js'
 import { buildDist, measureBundles, measureColdImports } from './footprint.js'
 import { measureMicro } from './micro.js'
+import { measureManager, renderManagerSection } from './manager.js'
 import { profileGrantline } from './profile.js'
 import { biggestCost, renderReport, type Results } from './report.js'
 import { benchClientKey, startServer, type RunningServer, type ServerKind } from './servers.js'
@@ -122,6 +123,9 @@ try {
 log('micro-benchmarks')
 results.micro = await measureMicro(log)
 
+log('token manager')
+const manager = await measureManager(log)
+
 if (built) {
   log('cold import and bundle size')
   results.coldImports = measureColdImports()
@@ -135,7 +139,7 @@ const subtitle =
   'a shared 2-core machine'
 const measured = results.servers.filter((s) => s.note === undefined).map((s) => s.name)
 writeFileSync(CHART_OUTPUT, renderChart({ servers: measured, cells: results.cells, subtitle }))
-writeFileSync(OUTPUT, `${renderReport(results)}\n`)
+writeFileSync(OUTPUT, `${renderReport(results)}\n\n${renderManagerSection(manager)}\n`)
 log(`wrote ${OUTPUT} and ${CHART_OUTPUT}`)
 for (const grantline of GRANTLINES)
   log(`biggest cost, ${grantline}: ${biggestCost(results.profiles, grantline)}`)

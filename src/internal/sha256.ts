@@ -37,7 +37,9 @@ export function sha256Bytes(bytes: Uint8Array): Uint8Array {
   let h6 = 0x1f83d9ab
   let h7 = 0x5be0cd19
   for (let offset = 0; offset < padded.length; offset += 64) {
-    for (let i = 0; i < 16; i++) W[i] = view.getUint32(offset + i * 4)
+    for (let i = 0, j = offset; i < 16; i++, j += 4) {
+      W[i] = (padded[j]! << 24) | (padded[j + 1]! << 16) | (padded[j + 2]! << 8) | padded[j + 3]!
+    }
     for (let i = 16; i < 64; i++) {
       const a = W[i - 15]!
       const b = W[i - 2]!

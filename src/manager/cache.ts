@@ -32,6 +32,8 @@ export interface Entry {
   readonly jkt: string | undefined
   /** Set by `invalidate()`: never served again, kept only for its refresh token. */
   invalid: boolean
+  /** The served copies' helpers, made once. */
+  helpers?: PropertyDescriptorMap
 }
 
 /** Builds an entry from a response anchored at `obtainedAt` (wall) / `monoAt` (monotonic). */
@@ -125,28 +127,38 @@ export function fromStored(
  * anchor (the moment its request was sent), not from the moment it was served.
  */
 export function serve(entry: Entry): TokenEndpointResponse & TokenEndpointResponseHelpers {
-  const copy = { ...entry.body }
+  const helpers = (entry.helpers ??= helpersOf(entry))
+  const body = entry.body
+  if (Object.hasOwn(body, 'claims') || Object.hasOwn(body, 'expiresIn')) {
+    // A body with members of these names: the helpers replace them, with every attribute spelled out.
+    const copy = { ...body }
+    Object.defineProperties(copy, {
+      claims: { ...helpers['claims'], enumerable: false, writable: false, configurable: false },
+      expiresIn: { ...helpers['expiresIn'], enumerable: false, writable: false, configurable: false },
+    })
+    return copy as TokenEndpointResponse & TokenEndpointResponseHelpers
+  }
+  // An object created with its helpers, then given the members: much cheaper than defining two properties on
+  // an existing object, and the same own properties and attributes as attachHelpers gives.
+  return Object.assign(Object.create(Object.prototype, helpers) as object, body) as TokenEndpointResponse &
+    TokenEndpointResponseHelpers
+}
+
+/** The two helpers of an entry, as value-only descriptors (non-enumerable, non-writable, non-configurable). */
+function helpersOf(entry: Entry): PropertyDescriptorMap {
   const claims = entry.claims
   const { expiresAt, monoExpiresAt } = entry
-  const hasExpiry = typeof copy.expires_in === 'number'
-  const claimsOf: PropertyDescriptor = { value: () => claims }
-  const expiresIn: PropertyDescriptor = {
-    value: () => {
-      if (!hasExpiry) return undefined
-      const remaining = Math.floor(Math.min(expiresAt - Date.now(), monoExpiresAt - monotonic()) / 1000)
-      return remaining > 0 ? remaining : 0
+  const hasExpiry = typeof entry.body.expires_in === 'number'
+  return {
+    claims: { value: () => claims },
+    expiresIn: {
+      value: () => {
+        if (!hasExpiry) return undefined
+        const remaining = Math.floor(Math.min(expiresAt - Date.now(), monoExpiresAt - monotonic()) / 1000)
+        return remaining > 0 ? remaining : 0
+      },
     },
   }
-  if (Object.hasOwn(copy, 'claims') || Object.hasOwn(copy, 'expiresIn')) {
-    Object.defineProperties(copy, {
-      claims: { ...claimsOf, enumerable: false, writable: false, configurable: false },
-      expiresIn: { ...expiresIn, enumerable: false, writable: false, configurable: false },
-    })
-  } else {
-    Object.defineProperty(copy, 'claims', claimsOf)
-    Object.defineProperty(copy, 'expiresIn', expiresIn)
-  }
-  return copy as TokenEndpointResponse & TokenEndpointResponseHelpers
 }
 
 /** A Map in least-recently-used order, bounded to `max` entries: O(1) get, set and eviction. */
