@@ -37,6 +37,8 @@ import { LoginSession, loginForCallbackUrl } from '../support/login.js'
 import { rejection } from '../support/expect.js'
 
 let server: AuthorizationServer
+/** The private key of the registered private_key_jwt login client "par-pkjwt". */
+let pkjwtKey: CryptoKeyPair
 
 beforeAll(async () => {
   server = await startAuthorizationServer()
@@ -49,6 +51,14 @@ beforeAll(async () => {
   await server.registerClient({
     client_id: 'par-jwt',
     token_endpoint_auth_method: 'client_secret_jwt',
+    redirect_uris: [REDIRECT_URI],
+  })
+  pkjwtKey = await randomDPoPKeyPair('ES256', { extractable: true })
+  const publicJwk = await crypto.subtle.exportKey('jwk', pkjwtKey.publicKey)
+  await server.registerClient({
+    client_id: 'par-pkjwt',
+    token_endpoint_auth_method: 'private_key_jwt',
+    jwks: { keys: [{ kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid: 'pk-1' }] },
     redirect_uris: [REDIRECT_URI],
   })
 })
@@ -140,16 +150,18 @@ describe('buildAuthorizationUrl', () => {
 })
 
 describe('buildAuthorizationUrlWithPAR', () => {
-  const methods: [string, string, (secret: string) => ClientAuth][] = [
-    ['client_secret_basic', 'web', ClientSecretBasic],
-    ['client_secret_post', 'par-post', ClientSecretPost],
-    ['client_secret_jwt', 'par-jwt', ClientSecretJwt],
+  const secret = (clientId: string) => server.clients[clientId]!.clientSecret!
+  const methods: [string, string, (clientId: string) => ClientAuth][] = [
+    ['client_secret_basic', 'web', (id) => ClientSecretBasic(secret(id))],
+    ['client_secret_post', 'par-post', (id) => ClientSecretPost(secret(id))],
+    ['client_secret_jwt', 'par-jwt', (id) => ClientSecretJwt(secret(id))],
+    ['private_key_jwt', 'par-pkjwt', () => PrivateKeyJwt({ key: pkjwtKey.privateKey, kid: 'pk-1' })],
   ]
 
   it.each(methods)(
     '%s: the pushed request logs in and its code is exchanged',
     async (_method, clientId, auth) => {
-      const config = configFor(server, clientId, auth(server.clients[clientId]!.clientSecret!))
+      const config = configFor(server, clientId, auth(clientId))
       const { checks, parameters } = await request()
       const url = await buildAuthorizationUrlWithPAR(config, parameters)
       expect([...url.searchParams.keys()]).toEqual(['request_uri', 'client_id'])
