@@ -73,6 +73,8 @@ const SESSION_COOKIE = 'login_app_session'
 const DEFAULT_SCOPE = 'openid email profile'
 /** A sign-in that does not come back within this time is forgotten. */
 const PENDING_TTL_MS = 10 * 60 * 1000
+/** Sessions kept in memory at most (a demo has a handful; a flood of cookieless requests must not grow it). */
+const MAX_SESSIONS = 10_000
 
 interface PendingSignIn {
   codeVerifier: string
@@ -88,6 +90,8 @@ interface SignedInUser {
 }
 
 interface Session {
+  /** The cookie value that finds this session. */
+  id: string
   pending?: PendingSignIn
   user?: SignedInUser
   /** The last sign-in failure, shown once on `/`. */
@@ -110,7 +114,7 @@ interface Session {
  * ```
  */
 export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp> {
-  const sessions = new Map<string, Session>()
+  const sessions = new SessionStore()
   const http = createServer()
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject)
@@ -197,6 +201,8 @@ export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp>
             userinfo: { ...userinfo },
             idToken: tokens.id_token,
           }
+          // A new session id once signed in: an id planted before sign-in (session fixation) is worthless.
+          sessions.renew(session, res)
         } catch (err) {
           session.error = describe(err)
         }
@@ -234,7 +240,7 @@ export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp>
         html(res, 405, page('Method not allowed', ''))
         return
       }
-      route(req, res, sessionOf(req, res, sessions)).catch((err: unknown) => {
+      route(req, res, sessions.of(req, res)).catch((err: unknown) => {
         const { error, description } = describe(err)
         if (!res.headersSent) html(res, 500, page('Error', errorBlock(error, description)))
         else res.destroy()
@@ -258,19 +264,35 @@ function describe(err: unknown): { error: string; description: string } {
   return { error: 'error', description: 'sign-in failed' }
 }
 
-/** The browser's session (cookie-bound), created on first sight. */
-function sessionOf(req: IncomingMessage, res: ServerResponse, sessions: Map<string, Session>): Session {
-  const cookie = (req.headers.cookie ?? '')
-    .split(';')
-    .map((part) => part.trim().split('='))
-    .find(([name]) => name === SESSION_COOKIE)?.[1]
-  const known = cookie === undefined ? undefined : sessions.get(cookie)
-  if (known) return known
-  const id = randomBytes(32).toString('base64url')
-  const session: Session = {}
-  sessions.set(id, session)
-  res.setHeader('set-cookie', `${SESSION_COOKIE}=${id}; Path=/; HttpOnly; SameSite=Lax`)
-  return session
+/** In-memory sessions, found by an `HttpOnly`, `SameSite=Lax` cookie; the oldest go beyond MAX_SESSIONS. */
+class SessionStore {
+  readonly #sessions = new Map<string, Session>()
+
+  /** The browser's session, created on first sight. */
+  of(req: IncomingMessage, res: ServerResponse): Session {
+    const cookie = (req.headers.cookie ?? '')
+      .split(';')
+      .map((part) => part.trim().split('='))
+      .find(([name]) => name === SESSION_COOKIE)?.[1]
+    const known = cookie === undefined ? undefined : this.#sessions.get(cookie)
+    if (known) return known
+    const session: Session = { id: '' }
+    this.#assign(session, res)
+    return session
+  }
+
+  /** Gives the session a new id (and cookie); the old id finds nothing any more. */
+  renew(session: Session, res: ServerResponse): void {
+    this.#sessions.delete(session.id)
+    this.#assign(session, res)
+  }
+
+  #assign(session: Session, res: ServerResponse): void {
+    session.id = randomBytes(32).toString('base64url')
+    this.#sessions.set(session.id, session)
+    if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value!)
+    res.setHeader('set-cookie', `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Lax`)
+  }
 }
 
 function homePage(

@@ -481,9 +481,14 @@ describe('the login example app (examples/login-app.ts) by HTTP', () => {
     const callback = await loginForCallbackUrl(authorization, { cookieJar: jar })
     expect(callback.origin).toBe(app.origin)
 
+    const appSession = () => /(?:^|; )login_app_session=([^;]+)/.exec(jar.header(new URL(app.origin)))?.[1]
+    const sessionBefore = appSession()
+    expect(sessionBefore).toBeTruthy()
     const before = tokenRequests()
     expect(await get(jar, callback)).toMatchObject({ status: 303, location: '/' })
     expect(tokenRequests()).toBe(before + 1)
+    // Signed in under a new session id (no session fixation).
+    expect(appSession()).not.toBe(sessionBefore)
     const home = await get(jar, '/')
     expect(home.text).toContain('<td id="claim-sub">alice</td>')
     expect(home.text).toContain('<td id="claim-email">alice@example.test</td>')
