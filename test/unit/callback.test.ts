@@ -227,6 +227,45 @@ describe('toggles', () => {
   })
 })
 
+describe('discovery(..., { execute }) applies the toggles in order', () => {
+  const metadata = async () =>
+    Response.json({
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/authorize`,
+      token_endpoint: `${ISSUER}/token`,
+    })
+
+  it('hybrid with detached checks, implicit, JARM', async () => {
+    const discover = (execute: Array<(c: gl.Configuration) => void>) =>
+      gl.discovery(new URL(ISSUER), 'client-1', 'secret-1', undefined, {
+        [gl.customFetch]: metadata,
+        execute,
+      })
+    const hybrid = await discover([gl.useCodeIdTokenResponseType, gl.enableDetachedSignatureResponseChecks])
+    expect(responseModeOf(stateOf(hybrid))).toEqual({
+      jarm: false,
+      hybrid: true,
+      detached: true,
+      implicit: false,
+    })
+    const implicit = await discover([gl.useIdTokenResponseType, gl.enableNonRepudiationChecks])
+    expect(responseModeOf(stateOf(implicit)).implicit).toBe(true)
+    const jarm = await discover([gl.useJwtResponseMode])
+    expect(gl.buildAuthorizationUrl(jarm, { redirect_uri: CALLBACK }).searchParams.get('response_mode')).toBe(
+      'jwt',
+    )
+
+    const conflict = await rejection(discover([gl.useJwtResponseMode, gl.useIdTokenResponseType]))
+    expect(conflict).toBeInstanceOf(gl.ClientError)
+    expect(conflict.code).toBe('OAUTH_UNSUPPORTED_OPERATION')
+    expect(conflict.message).toBe(
+      '"id_token" response type cannot be combined with JARM or hybrid response type',
+    )
+    const early = await rejection(discover([gl.enableDetachedSignatureResponseChecks]))
+    expect(early.message).toBe('"code id_token" response type must be configured to be used first')
+  })
+})
+
 describe('helpers', () => {
   it('redirect_uri is the callback without query and fragment', () => {
     expect(redirectUriOf(new URL('https://rp.example.com/a/cb?code=1&x=2#frag'))).toBe(
