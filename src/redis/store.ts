@@ -24,6 +24,7 @@ export interface RedisSubscriberLike {
   close?(): Promise<unknown>
   quit?(): Promise<unknown>
   destroy?(): unknown
+  unref?(): unknown
 }
 
 /** Something the store noticed that the application (or the manager) may want to know. Never carries a token. */
@@ -287,6 +288,8 @@ function changeNotifier(
     ready ??= (async () => {
       const connection = client.duplicate!()
       subscriber = connection
+      // The application's own client decides whether the process stays up, not this listener.
+      connection.unref?.()
       // Without an error listener a failing connection would crash the process.
       connection.on('error', (error: unknown) => emit({ type: 'subscriber_error', error }))
       // After a reconnect, notifications sent while away are lost: every waiter re-reads.
