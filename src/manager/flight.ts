@@ -52,6 +52,8 @@ export interface FlightDeps {
   closedError: () => Error
 }
 
+/** The code of a store's refusal of one entry (grantline/redis, D52): a miss, not a store failure. */
+const ENTRY_REJECTED = 'OAUTH_STORE_ENTRY_REJECTED'
 /** After a store failure, the store is left alone for this long (ms). */
 const STORE_PAUSE_MS = 1_000
 /** The longest a store entry is kept (ms): 365 days. */
@@ -355,6 +357,11 @@ export class Flights {
       }
       return { ok: true, value: value as T }
     } catch (err) {
+      if ((err as { code?: unknown } | null)?.code === ENTRY_REJECTED) {
+        // A tampered or unreadable entry (D52): an event and a miss; the store itself works, so it stays in use.
+        this.#emit('store_error', key, grantType, { operation, timedOut: false, error: describeError(err) })
+        return { ok: true, value: undefined as T }
+      }
       this.#storeFailed(operation, key, grantType, false, err)
       return { ok: false }
     } finally {

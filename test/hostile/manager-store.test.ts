@@ -127,6 +127,25 @@ describe('a failing store never fails a call', () => {
     expect(tokenRequests()).toHaveLength(2)
   })
 
+  it("a store's refusal of one entry (OAUTH_STORE_ENTRY_REJECTED) is a miss and an event; the store stays in use", async () => {
+    const shared = memoryTokenStore()
+    let refusals = 1
+    const refusing: TokenStore = {
+      ...shared,
+      get: (key) =>
+        refusals-- > 0
+          ? Promise.reject(Object.assign(new Error('entry rejected'), { code: 'OAUTH_STORE_ENTRY_REJECTED' }))
+          : shared.get(key),
+    }
+    const m = manager({ store: refusing })
+    const errors = collect(m, 'store_error')
+    expect((await m.get(config, CC)).access_token).toBe('at-1')
+    expect(errors.map((e) => e.error?.code)).toEqual(['OAUTH_STORE_ENTRY_REJECTED'])
+    // Not paused: the token went to the store, and another manager reads it from there.
+    expect((await manager({ store: shared }).get(config, CC)).access_token).toBe('at-1')
+    expect(tokenRequests()).toHaveLength(1)
+  })
+
   it('an unreadable or foreign entry is a miss', async () => {
     const store = memoryTokenStore()
     const key = cacheKeyOf(configPrefix(config), CC, undefined, undefined, undefined)
