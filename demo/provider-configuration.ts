@@ -45,6 +45,9 @@ export function providerConfiguration(input: ConfigurationInput): Record<string,
       claims: () => accountClaims(sub),
     }),
     extraTokenClaims: (_ctx: unknown, token: object) => tokenExtras.get(token),
+    // A development server on loopback: browsers may call the token, introspection and revocation endpoints
+    // from any origin, for every client (npm run test:runtimes runs the suite in a page of another origin).
+    clientBasedCORS: () => true,
     features: {
       // Login and consent are the server's own pages (demo/interactions.ts), at the default interactions.url.
       devInteractions: { enabled: false },
