@@ -157,6 +157,26 @@ describe('the token manager on Redis', () => {
     expect([...(await dump(prefix)).values()].join('')).toContain(tokens.access_token)
   })
 
+  it('a Redis that does not answer costs sharing, never a call: the store deadline, store_error, this process alone', async () => {
+    const prefix = `m${++seq}:`
+    const { manager, storeErrors } = instance(prefix, { keys: [{ id: 'k1', key: KEY }] })
+    const cached = await manager.get(post, 'client_credentials', { scope: 'api:read' })
+    redis.pause()
+    try {
+      server.requests.length = 0
+      const [again, ...fresh] = await Promise.all([
+        manager.get(post, 'client_credentials', { scope: 'api:read' }),
+        ...Array.from({ length: 20 }, () => manager.get(post, 'client_credentials', { scope: 'api:write' })),
+      ])
+      expect(again!.access_token).toBe(cached.access_token) // from memory, no store call needed
+      expect(new Set(fresh.map((t) => t.access_token)).size).toBe(1) // its callers still share one request
+      expect(tokenRequests()).toBe(1)
+      expect(storeErrors).toEqual([expect.objectContaining({ operation: 'get', timedOut: true })])
+    } finally {
+      redis.resume()
+    }
+  })
+
   it('closing the manager and the store leaves the application’s client open', async () => {
     const store = redisTokenStore(client, {
       prefix: `m${++seq}:`,

@@ -18,6 +18,10 @@ export interface RedisServer {
   stop(): Promise<void>
   /** Kills the server at once (SIGKILL), as a crash would, and waits for the process to exit. */
   kill(): Promise<void>
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered; a Redis that is slow. */
+  pause(): void
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void
   /** Starts the server again on the same port (empty: nothing is persisted). */
   restart(): Promise<void>
   /** Stops the server and removes its directory. */
@@ -52,6 +56,7 @@ export async function startRedisServer(): Promise<RedisServer> {
     await new Promise<void>((resolve) => {
       running.once('exit', () => resolve())
       running.kill(signal)
+      running.kill('SIGCONT') // a paused server must wake up to act on the signal
     })
   }
 
@@ -63,6 +68,8 @@ export async function startRedisServer(): Promise<RedisServer> {
     },
     stop: () => exit('SIGTERM'),
     kill: () => exit('SIGKILL'),
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async restart() {
       await exit('SIGTERM')
       child = await launch(port, dir)
