@@ -1,3 +1,5 @@
+import { decryptedOf } from '../internal/decrypted.js'
+
 /**
  * The compact JWS behind each decrypted response (openid-client 6.9.0 `getDecryptedResponses`). Every function
  * that can decrypt a response records, on the very object it resolves to, the signed JWT it found inside the JWE:
@@ -25,34 +27,9 @@ export type WithDecryptedResponse<T, S extends string | DecryptedAuthorizationCo
   readonly [decryptedResponseType]?: S
 }
 
-/** Weakly held: a result that is dropped takes its record with it. */
-const registry = new WeakMap<object, string | DecryptedAuthorizationCodeResponses>()
-
-/**
- * Records what was decrypted for `result`; nothing when `value` is `undefined`. Internal: called by every
- * decrypting path (token endpoint, introspection, UserInfo, the callback).
- */
-export function recordDecrypted<T extends object>(
-  result: T,
-  value: string | DecryptedAuthorizationCodeResponses | undefined,
-): T {
-  if (value !== undefined) registry.set(result, value)
-  return result
-}
-
-/** The record kept for `result`, if any (internal: the callback combines records). */
-export function decryptedOf(result: object): string | DecryptedAuthorizationCodeResponses | undefined {
-  return registry.get(result)
-}
-
-/**
- * The compact JWS found inside `received` when `received` was a JWE, else `undefined`. `validated` is the token
- * after decryption, as the JWT decoder hands it back (the same string when nothing was decrypted).
- */
-export function decryptedJws(received: unknown, validated: string | undefined): string | undefined {
-  if (typeof received !== 'string' || validated === undefined) return undefined
-  return received.split('.').length === 5 && validated !== received ? validated : undefined
-}
+// The registry itself sits below the token pipeline (src/internal/decrypted.ts); the callback and UserInfo use it
+// through here.
+export { decryptedJws, decryptedOf, recordDecrypted } from '../internal/decrypted.js'
 
 /**
  * Returns the inner compact JWS values decrypted from a successfully processed response, as openid-client 6.9.0
@@ -91,6 +68,5 @@ export function getDecryptedResponses(
 export function getDecryptedResponses(
   result: unknown,
 ): string | DecryptedAuthorizationCodeResponses | undefined {
-  if (typeof result !== 'object' || result === null) return undefined
-  return registry.get(result)
+  return decryptedOf(result) as string | DecryptedAuthorizationCodeResponses | undefined
 }

@@ -5,7 +5,7 @@ import { argError, assertString } from '../internal/assert.js'
 import { OperationProcessingError, ope, toPublicError } from '../internal/errors.js'
 import { authenticatedRequest, toSearchParams } from '../token-endpoint/request.js'
 import type { ConfirmationClaims, GrantParameters, JsonValue, AuthorizationDetails } from '../types.js'
-import { decryptedJws, recordDecrypted } from '../authorization/decrypted.js'
+import { decryptedJws, recordDecrypted } from '../internal/decrypted.js'
 import { INTROSPECTION_JWT, processIntrospectionJwt } from './introspection-jwt.js'
 import { ResponseFields } from './response-fields.js'
 

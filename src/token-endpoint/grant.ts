@@ -4,7 +4,7 @@ import type { DPoPProofHandle, TokenEndpointResponse, TokenEndpointResponseHelpe
 import { attachHelpers } from './helpers.js'
 import { authenticatedRequest } from './request.js'
 import { processTokenResponse, type ProcessedTokenResponse, type TokenResponseOptions } from './response.js'
-import { decryptedJws, recordDecrypted } from '../authorization/decrypted.js'
+import { decryptedJws, recordDecrypted } from '../internal/decrypted.js'
 
 export interface TokenGrantOptions extends TokenResponseOptions {
   DPoP?: DPoPProofHandle | undefined
