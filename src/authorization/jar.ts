@@ -241,7 +241,8 @@ export async function buildAuthorizationUrlWithJAR(
     const state = stateOf(config)
     const params = authorizationUrl(state, parameters).searchParams
     const { key, kid } = signingKeyOf(signingKey)
-    const modify = modifyAssertionOf(options)
+    // `null` options are no options, as in openid-client.
+    const modify = modifyAssertionOf(options ?? undefined)
     const encryption = encryptionOf(options, state.client)
     assertString(state.as.issuer, '"as.issuer"')
     params.set('client_id', state.client.client_id)

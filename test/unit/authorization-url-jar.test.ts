@@ -191,6 +191,11 @@ describe('buildAuthorizationUrlWithJAR', () => {
     await expect(compactVerify(request, es256.publicKey)).resolves.toBeDefined()
   })
 
+  it('null options are no options, as in openid-client', async () => {
+    const url = await buildAuthorizationUrlWithJAR(config(), {}, es256.privateKey, null as never)
+    expect(decode(url).header).toEqual({ alg: 'ES256', typ: 'oauth-authz-req+jwt' })
+  })
+
   describe('argument errors', () => {
     const cases: [string, unknown, Record<string, string>, string, string][] = [
       ['no key', undefined, {}, 'ERR_INVALID_ARG_VALUE', '"signingKey" must be provided'],
