@@ -337,7 +337,7 @@ export function createTokenManager(options: TokenManagerOptions = {}): TokenMana
     }
     if (signal?.aborted) throw signal.reason
 
-    const jkt = DPoP === undefined ? undefined : await thumbprintOf(DPoP)
+    const jkt = DPoP === undefined ? undefined : (thumbprints.get(DPoP) ?? (await thumbprintOf(DPoP)))
     const key = cacheKeyOf(
       configPrefix(config),
       grantType,

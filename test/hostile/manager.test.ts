@@ -1,6 +1,7 @@
 // The token manager against the scripted server: cache and key, expiry anchoring and refresh-ahead for every
 // lifetime the issue lists, clock jumps, single-flight, failures shared and never cached, a caller's own abort,
 // close(), DPoP binding, invalidate() after N concurrent 401s, events without secrets, argument errors.
+import diagnostics_channel from 'node:diagnostics_channel'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
@@ -22,6 +23,8 @@ import {
   type RecordedRequest,
   type ScriptedServer,
 } from '../support/scripted-server.js'
+import { setEventPublisher } from '../../src/manager/events.js'
+import { installManagerChannels } from '../../src/node/manager-channel.js'
 import { expectNoSecret, rejection } from './support.js'
 
 const CC = 'client_credentials'
@@ -262,7 +265,8 @@ describe('single flight', () => {
     delayMs = 100
     const m = createTokenManager()
     const waiting = rejection(m.get(config, CC))
-    await sleep(10)
+    // The request has arrived (so that it cannot land in the next test's count).
+    while (tokenRequests().length === 0) await sleep(5)
     await m.close()
     const err = await waiting
     expect(err).toBeInstanceOf(ClientError)
@@ -359,6 +363,23 @@ describe('events', () => {
       status: 400,
       error: 'invalid_grant',
     })
+  })
+
+  it('are published on node:diagnostics_channel grantline:manager:<name> by the Node.js hook', async () => {
+    installManagerChannels()
+    const published: unknown[] = []
+    const onMiss = (message: unknown) => published.push(message)
+    diagnostics_channel.subscribe('grantline:manager:cache_miss', onMiss)
+    try {
+      const m = manager()
+      await m.get(config, TOKEN_EXCHANGE, { subject_token: 'SECRET-subject', subject_token_type: 'x' })
+      expect(published).toEqual([expect.objectContaining({ grantType: TOKEN_EXCHANGE, reason: 'absent' })])
+      expect(JSON.stringify(published)).not.toContain('SECRET-subject')
+    } finally {
+      diagnostics_channel.unsubscribe('grantline:manager:cache_miss', onMiss)
+      // The fetch project's manager has no publisher; leave it as found.
+      if (process.env['GRANTLINE_TRANSPORT'] === 'fetch') setEventPublisher(undefined)
+    }
   })
 
   it('an unsubscribed or throwing listener changes nothing', async () => {
