@@ -9,7 +9,8 @@
 // Routes:
 //   GET /            the signed-in user's claims, or a "Sign in" link (and the last sign-in error, if any)
 //   GET /login       redirects to the authorization server (PKCE S256, state, nonce)
-//   GET /callback    completes the code grant, fetches UserInfo, redirects to /
+//   GET /login?response_mode=form_post   the same, the server POSTs the response back
+//   GET|POST /callback  completes the code grant, fetches UserInfo, redirects to /
 //   GET /logout      ends the app session and redirects to the server's end_session_endpoint
 //   GET /signed-out  where the server sends the user back after signing out
 
@@ -77,6 +78,8 @@ const PENDING_TTL_MS = 10 * 60 * 1000
 const MAX_SESSIONS = 10_000
 
 interface PendingSignIn {
+  /** `form_post`: the server POSTs the response to /callback (a cross-origin, same-site form submission). */
+  responseMode: 'query' | 'form_post'
   codeVerifier: string
   state: string
   nonce: string
@@ -157,9 +160,11 @@ export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp>
         html(res, 200, homePage(session.user, error, notice))
       },
 
-      async '/login'(_req, res, session) {
+      async '/login'(req, res, session) {
         const codeVerifier = randomPKCECodeVerifier()
+        const formPost = new URL(req.url ?? '/', origin).searchParams.get('response_mode') === 'form_post'
         const pending: PendingSignIn = {
+          responseMode: formPost ? 'form_post' : 'query',
           codeVerifier,
           state: randomState(),
           nonce: randomNonce(),
@@ -173,6 +178,7 @@ export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp>
           code_challenge_method: 'S256',
           state: pending.state,
           nonce: pending.nonce,
+          ...(formPost ? { response_mode: 'form_post' } : {}),
         })
         redirect(res, url.href)
       },
@@ -187,8 +193,25 @@ export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp>
           redirect(res, '/')
           return
         }
+        if ((req.method === 'POST') !== (pending.responseMode === 'form_post')) {
+          session.error = {
+            error: 'unexpected_response_mode',
+            description: `The sign-in asked for response_mode=${pending.responseMode}.`,
+          }
+          redirect(res, '/')
+          return
+        }
+        // form_post: grantline reads the response from the POST body of a Request, as openid-client does.
+        const currentUrl =
+          req.method === 'POST'
+            ? new Request(uris.redirectUri, {
+                method: 'POST',
+                headers: { 'content-type': req.headers['content-type'] ?? '' },
+                body: await readBody(req),
+              })
+            : new URL(req.url ?? '/', origin)
         try {
-          const tokens = await authorizationCodeGrant(config, new URL(req.url ?? '/', origin), {
+          const tokens = await authorizationCodeGrant(config, currentUrl, {
             pkceCodeVerifier: pending.codeVerifier,
             expectedState: pending.state,
             expectedNonce: pending.nonce,
@@ -236,7 +259,7 @@ export async function startLoginApp(options: LoginAppOptions): Promise<LoginApp>
         html(res, 404, page('Not found', '<p><a href="/">Home</a></p>'))
         return
       }
-      if (req.method !== 'GET') {
+      if (req.method !== 'GET' && !(req.method === 'POST' && path === '/callback')) {
         html(res, 405, page('Method not allowed', ''))
         return
       }
@@ -291,6 +314,8 @@ class SessionStore {
     session.id = randomBytes(32).toString('base64url')
     this.#sessions.set(session.id, session)
     if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value!)
+    // SameSite=Lax: the form_post POST from the server carries it only because both listen on 127.0.0.1 (one
+    // site); an app whose server is on another site needs SameSite=None; Secure for response_mode=form_post.
     res.setHeader('set-cookie', `${SESSION_COOKIE}=${session.id}; Path=/; HttpOnly; SameSite=Lax`)
   }
 }
@@ -318,7 +343,11 @@ function homePage(
       '<p><a id="sign-out" href="/logout">Sign out</a></p>',
     )
   } else {
-    parts.push('<p>You are not signed in.</p>', '<p><a id="sign-in" href="/login">Sign in</a></p>')
+    parts.push(
+      '<p>You are not signed in.</p>',
+      '<p><a id="sign-in" href="/login">Sign in</a></p>',
+      '<p><a id="sign-in-form-post" href="/login?response_mode=form_post">Sign in with response_mode=form_post</a></p>',
+    )
   }
   return page('grantline login example', parts.join('\n'))
 }
@@ -347,6 +376,18 @@ function html(res: ServerResponse, status: number, body: string): void {
     'content-length': Buffer.byteLength(body),
   })
   res.end(body)
+}
+
+/** The request body, at most 64 KiB (a form_post response is a few hundred bytes). */
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > 64 * 1024) throw new RangeError('request body too large')
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 function redirect(res: ServerResponse, location: string): void {

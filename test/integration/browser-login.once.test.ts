@@ -1,7 +1,8 @@
 // A real browser signs in through grantline (issue 12): headless Debian Chromium, driven by playwright-core,
 // opens the login example (examples/login-app.ts, built on grantline's public API), is redirected to the
 // embedded authorization server, fills in its login form, consents, and lands back on the app showing the
-// signed-in user's claims; then signs out. A second browser denies consent and sees the access_denied error.
+// signed-in user's claims; then signs out. A second browser signs in with response_mode=form_post (the server's
+// auto-submitting form POSTs to the app), a third denies consent and sees the access_denied error.
 // Where Chromium cannot start, every test here FAILS with the reason: it is never skipped.
 
 import { existsSync } from 'node:fs'
@@ -70,8 +71,8 @@ async function openApp(): Promise<Page> {
 }
 
 /** Clicks "Sign in" on the app and signs in as alice at the server's login form; ends on the consent page. */
-async function signIn(page: Page): Promise<void> {
-  await page.click('#sign-in')
+async function signIn(page: Page, link = '#sign-in'): Promise<void> {
+  await page.click(link)
   await page.waitForURL(
     (url) => url.origin === demo.server.issuer && url.pathname.startsWith('/interaction/'),
   )
@@ -107,6 +108,20 @@ describe('a real browser signs in through grantline', () => {
     // The server's session ended too: signing in again shows the login form, not a silent redirect.
     await page.click('#sign-in')
     await page.waitForSelector('#login-form')
+  })
+
+  it('signs in with response_mode=form_post: the server page POSTs the response to the app', async () => {
+    const page = await openApp()
+    await signIn(page, '#sign-in-form-post')
+    const callback = page.waitForRequest(`${demo.app.origin}/callback`)
+    await page.click('#allow')
+    const posted = await callback
+    expect(posted.method()).toBe('POST')
+    expect(new URLSearchParams(posted.postData() ?? '').get('iss')).toBe(demo.server.issuer)
+
+    await page.waitForURL(`${demo.app.origin}/`)
+    expect(await page.textContent('#claim-sub')).toBe('alice')
+    expect(await page.textContent('#claim-email')).toBe('alice@example.test')
   })
 
   it('denies consent and sees the access_denied error on the app', async () => {

@@ -500,4 +500,18 @@ describe('the login example app (examples/login-app.ts) by HTTP', () => {
     }
     expect(tokenRequests()).toBe(before + 1)
   })
+
+  it('a form_post sign-in takes its response by POST only: the same response as a GET is refused', async () => {
+    const jar = new CookieJar()
+    const start = await get(jar, '/login?response_mode=form_post')
+    const authorization = new URL(start.location!)
+    expect(authorization.searchParams.get('response_mode')).toBe('form_post')
+    const posted = await loginForFormPost(authorization, { cookieJar: jar })
+    const asQuery = new URL(posted.url)
+    asQuery.search = await posted.text()
+    const before = tokenRequests()
+    expect(await get(jar, asQuery)).toMatchObject({ status: 303, location: '/' })
+    expect((await get(jar, '/')).text).toContain('<code id="error-code">unexpected_response_mode</code>')
+    expect(tokenRequests()).toBe(before)
+  })
 })
