@@ -140,8 +140,10 @@ type Session = Record<string, StateData | undefined>
  *
  * const config = await client.discovery(new URL('https://op.example.com'), 'client-id', 'client-secret')
  * const verify: VerifyFunction = (tokens, verified) => verified(null, tokens.claims())
- * passport.use(new Strategy({ config, scope: 'openid email', callbackURL: 'https://rp.example.com/cb' }, verify))
- * app.get('/login', passport.authenticate(config.serverMetadata().issuer.replace(/^https?:\/\//, '')))
+ * const options = { config, name: 'op', scope: 'openid email', callbackURL: 'https://rp.example.com/cb' }
+ * passport.use(new Strategy(options, verify))
+ * app.get('/login', passport.authenticate('op'))
+ * app.get('/cb', passport.authenticate('op', { successRedirect: '/', failureRedirect: '/login' }))
  * ```
  */
 export class Strategy implements passport.Strategy {
