@@ -363,6 +363,28 @@ describe('encrypted responses and DPoP', () => {
     expect(decodeJwt(new TextDecoder().decode(inner.plaintext))).toMatchObject({ sub: 'alice' })
   })
 
+  it('client "userinfo-jwt": UserInfo is a JWT signed ES256 by the server, for the client', async () => {
+    const callback = await loginForCallbackUrl(
+      authorizationUrl({ client_id: 'userinfo-jwt', response_type: 'code' }),
+    )
+    const tokens = await tokenRequest(
+      {
+        grant_type: 'authorization_code',
+        code: callback.searchParams.get('code')!,
+        redirect_uri: REDIRECT_URI,
+      },
+      { authorization: basic('userinfo-jwt') },
+    )
+    const userinfo = await fetch(server.metadata['userinfo_endpoint'] as string, {
+      headers: { authorization: `Bearer ${tokens.body['access_token']}` },
+    })
+    expect(userinfo.headers.get('content-type')).toMatch(/^application\/jwt/)
+    const jwt = await userinfo.text()
+    expect(decodeProtectedHeader(jwt).alg).toBe('ES256')
+    const { payload } = await jwtVerify(jwt, jwks, { issuer: server.issuer, audience: 'userinfo-jwt' })
+    expect(payload).toMatchObject({ sub: 'alice', email: 'alice@example.test' })
+  })
+
   it('dpop_jkt binds the code: only a proof with that key redeems it (RFC 9449 §10)', async () => {
     const bound = await generateKeyPair('ES256')
     const other = await generateKeyPair('ES256')
