@@ -187,6 +187,34 @@ describe('the caller’s checks are never changed (D6)', () => {
   })
 })
 
+describe('at_hash (D74)', () => {
+  const now = Math.floor(Date.now() / 1000)
+  const grant = (alg: string, atHash: string) => {
+    const idToken = craftJwt(
+      { alg },
+      { iss: ISSUER, sub: 's', aud: 'client-1', iat: now, exp: now + 60, at_hash: atHash },
+    )
+    const c = config({ id_token_signed_response_alg: alg }, async () =>
+      Response.json({ access_token: 'at-1', token_type: 'Bearer', id_token: idToken }),
+    )
+    return gl.authorizationCodeGrant(c, callback({ code: 'c' }))
+  }
+  const half = (hash: string) => {
+    const digest = createHash(hash).update('at-1').digest()
+    return digest.subarray(0, digest.length / 2).toString('base64url')
+  }
+
+  it('HS* use the SHA-2 of their size', async () => {
+    await expect(grant('HS384', half('sha384'))).resolves.toMatchObject({ access_token: 'at-1' })
+    const err = await rejection(grant('HS256', half('sha384')))
+    expect(err.code).toBe('OAUTH_JWT_CLAIM_COMPARISON_FAILED')
+  })
+
+  it('an alg whose hash the runtime cannot compute leaves at_hash unchecked, as openid-client does', async () => {
+    await expect(grant('ES256K', 'anything')).resolves.toMatchObject({ access_token: 'at-1' })
+  })
+})
+
 describe('toggles', () => {
   it('set the response mode the URL builders and the callback read', () => {
     const c = config()
