@@ -341,7 +341,9 @@ export class Flights {
     call: () => Promise<T>,
     deadlineMs = this.#deps.storeTimeoutMs,
   ): Promise<StoreResult<T>> {
-    if (!this.#storeUsable()) return { ok: false }
+    // A lock is released even while the store is paused: its holder is done, and the others should not wait
+    // out the lease.
+    if (operation !== 'release' && !this.#storeUsable()) return { ok: false }
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), Math.min(deadlineMs, MAX_TIMER_MS))
@@ -467,32 +469,28 @@ export class Flights {
     if (!taken.ok) return direct()
     if (taken.value !== undefined) return asWinner(taken.value)
 
-    // Another instance holds the lock: wait for its token, and take over once its lease has run out.
+    // Another instance holds the lock: wait for its token. The lock is tried again when the store announces a
+    // change that brought no token (the holder released it empty-handed: its request failed), after every slice
+    // of the longest length (500 ms) or when the store cannot announce changes, and once the lease has run out
+    // (the holder died); after two leases without a token this instance fetches alone.
     const waitStart = monotonic()
     let slice = 25
-    for (let round = 0; ; round++) {
+    for (;;) {
       if (isClosed()) throw closedError()
       const waited = monotonic() - waitStart
-      if (waited >= lockLeaseMs) {
-        const retaken = await this.#storeCall('acquire', key, ctx.grantType, () =>
-          store!.acquire(key, lockLeaseMs),
-        )
-        if (!retaken.ok || waited >= 2 * lockLeaseMs) {
-          this.#emit('lock_waited', key, ctx.grantType, { durationMs: waited, outcome: 'gave_up' })
-          return direct()
-        }
-        if (retaken.value !== undefined) {
-          this.#emit('lock_waited', key, ctx.grantType, { durationMs: waited, outcome: 'takeover' })
-          return asWinner(retaken.value)
-        }
+      if (waited >= 2 * lockLeaseMs) {
+        this.#emit('lock_waited', key, ctx.grantType, { durationMs: waited, outcome: 'gave_up' })
+        return direct()
       }
       const untilLease = lockLeaseMs - waited
       const wait = Math.max(
         1,
         Math.min(slice, MAX_WAIT_SLICE_MS, untilLease > 0 ? untilLease : MAX_WAIT_SLICE_MS),
       )
+      let retry = true
       if (store!.waitForChange !== undefined) {
         const waitForChange = store!.waitForChange.bind(store)
+        const before = monotonic()
         const woke = await this.#storeCall(
           'waitForChange',
           key,
@@ -501,6 +499,11 @@ export class Flights {
           wait + this.#deps.storeTimeoutMs,
         )
         if (!woke.ok) return direct()
+        // A release announced before this wait began is missed: the long slices try the lock anyway.
+        retry =
+          monotonic() - before < wait - 1 ||
+          wait >= MAX_WAIT_SLICE_MS ||
+          monotonic() - waitStart >= lockLeaseMs
       } else {
         await this.#sleep(wait)
       }
@@ -514,6 +517,18 @@ export class Flights {
           outcome: 'stored',
         })
         return { entry: read.value, source: 'store' }
+      }
+      if (!retry) continue
+      const retaken = await this.#storeCall('acquire', key, ctx.grantType, () =>
+        store!.acquire(key, lockLeaseMs),
+      )
+      if (!retaken.ok) return direct()
+      if (retaken.value !== undefined) {
+        this.#emit('lock_waited', key, ctx.grantType, {
+          durationMs: monotonic() - waitStart,
+          outcome: 'takeover',
+        })
+        return asWinner(retaken.value)
       }
     }
   }

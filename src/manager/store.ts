@@ -40,7 +40,10 @@ export interface TokenStore {
   delete(key: string): Promise<void>
   /** Takes the refresh lock of `key` for `leaseMs`; undefined when another owner holds it. */
   acquire(key: string, leaseMs: number): Promise<TokenStoreLock | undefined>
-  /** Optional: resolves when `key` was set or deleted, or after `timeoutMs`; the manager polls when absent. */
+  /**
+   * Optional: resolves when `key` was set or deleted or its lock released, or after `timeoutMs`; the manager polls
+   * when absent.
+   */
   waitForChange?(key: string, timeoutMs: number): Promise<void>
   /** Optional: releases what the store holds (connections it owns, timers). */
   close?(): Promise<void>
@@ -128,7 +131,11 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
         owner: lock.owner,
         async release() {
           // Only the owner frees the lock, and only while it is still its own (not taken over after the lease).
-          if (locks.get(key)?.owner === lock.owner) locks.delete(key)
+          if (locks.get(key)?.owner === lock.owner) {
+            locks.delete(key)
+            // Waiters learn that the holder is done, with or without a token.
+            notify(key)
+          }
         },
       }
     },

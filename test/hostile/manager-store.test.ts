@@ -92,6 +92,26 @@ describe('a shared store', () => {
     expect(tokenRequests()).toHaveLength(1)
   })
 
+  it('a lock holder whose request fails: the waiters try at once, without waiting out the lease', async () => {
+    const store = memoryTokenStore()
+    let n = 0
+    server.script((req, res) => {
+      if (++n === 1) return sleep(100).then(() => json(res, 400, { error: 'invalid_scope' }))
+      return issue(req, res)
+    })
+    const a = manager({ store, lockLeaseMs: 20_000 })
+    const b = manager({ store, lockLeaseMs: 20_000 })
+    const waited = collect(b, 'lock_waited')
+    const failing = rejection(a.get(config, CC))
+    while (tokenRequests().length === 0) await sleep(5)
+    const token = await b.get(config, CC)
+    expect(((await failing) as ResponseBodyError).error).toBe('invalid_scope')
+    expect(token.access_token).toBe('at-1')
+    expect(waited.map((e) => e.outcome)).toEqual(['takeover'])
+    expect(waited[0]!.durationMs).toBeLessThan(10_000)
+    expect(tokenRequests()).toHaveLength(2)
+  })
+
   it('invalidate() removes the token from the store too', async () => {
     const store = memoryTokenStore()
     const a = manager({ store })

@@ -215,7 +215,7 @@ describe('memoryTokenStore', () => {
     expect(await store.acquire('k', 1_000)).toBeDefined()
   })
 
-  it('wakes waiters on set and delete, and after the timeout otherwise', async () => {
+  it('wakes waiters on set, delete and a lock release, and after the timeout otherwise', async () => {
     const store = memoryTokenStore()
     const woken = store.waitForChange!('k', 10_000)
     await store.set('k', token, 1_000)
@@ -223,6 +223,10 @@ describe('memoryTokenStore', () => {
     const deleted = store.waitForChange!('k', 10_000)
     await store.delete('k')
     await deleted
+    const lock = await store.acquire('k', 10_000)
+    const released = store.waitForChange!('k', 10_000)
+    await lock!.release()
+    await released
     await store.waitForChange!('k', 5)
   })
 })
