@@ -28,6 +28,7 @@ const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const TYPED = ['', 'node', 'redis', 'passport']
 const SIDE_ENTRIES = TYPED.filter(Boolean)
 
+let coreText = ''
 const started = performance.now()
 const step = (what) => {
   if (process.env['GRANTLINE_BUILD_VERBOSE'] === '1') {
@@ -85,6 +86,7 @@ try {
   // inlined); afterwards the import is pointed at the core's file. A name the core does not export stays
   // inlined, with a warning (a type the public API mentions but does not export).
   const publicNames = exportedNames(core)
+  coreText = core
   const library = join(work, 'node_modules', 'grantline')
   mkdirSync(library, { recursive: true })
   writeFileSync(
@@ -104,7 +106,11 @@ try {
   SIDE_ENTRIES.forEach((folder, i) => {
     const text = bundles[i].replace(/(from\s+)(['"])grantline\2/g, `$1'../index.js'`)
     // A second declaration of a core export would be a second, incompatible type (classes, unique symbols).
-    const twice = [...declaredNames(text)].filter((name) => publicNames.has(name))
+    // (A declaration of another kind under a core name, such as passport's `type getDPoPHandle`, is its own.)
+    const core = declaredNames(coreText)
+    const twice = [...declaredNames(text)].filter(
+      (name) => core.has(name) && publicNames.has(name.split(' ')[1]),
+    )
     if (twice.length > 0) {
       throw new Error(
         `build: ${folder}/index.d.ts declares ${twice.join(', ')} again instead of importing the core's`,
@@ -149,13 +155,13 @@ function exportedNames(text) {
   return names
 }
 
-/** Every name a bundled declaration file declares at its top level, exported or not. */
+/** Every `kind name` a bundled declaration file declares at its top level, exported or not. */
 function declaredNames(text) {
   const names = new Set()
   for (const m of text.matchAll(
-    /^(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(?:const|let|function|class|type|interface|enum|namespace)\s+([A-Za-z_$][\w$]*)/gm,
+    /^(?:export\s+)?(?:declare\s+)?(?:abstract\s+)?(const|let|function|class|type|interface|enum|namespace)\s+([A-Za-z_$][\w$]*)/gm,
   )) {
-    names.add(m[1])
+    names.add(`${m[1]} ${m[2]}`)
   }
   return names
 }
@@ -174,22 +180,22 @@ function pointAtCore(dir, folder, publicNames) {
     const original = readFileSync(file, 'utf8')
     const text = original.replace(
       /^(import|export)(\s+type)?(\s*\{([^}]*)\}\s*from\s*|\s*\*\s*from\s*)(['"])([^'"]+)\5;?$/gm,
-      (line, _kw, _type, _clause, names, _q, specifier) => {
+      (line, kw, type, _clause, names, _q, specifier) => {
         if (!specifier.startsWith(up) || specifier.startsWith(`${up}${folder}/`)) return line
-        if (names !== undefined) {
-          const wanted = names
-            .split(',')
-            .map(
-              (n) =>
-                n
-                  .trim()
-                  .replace(/^type\s+/, '')
-                  .split(/\s+as\s+/)[0],
-            )
-            .filter(Boolean)
-          if (wanted.some((n) => !publicNames.has(n))) return line
-        }
-        return line.replace(specifier, 'grantline')
+        if (names === undefined) return line.replace(specifier, 'grantline')
+        // Split the names: the public ones come from `grantline`, the others stay where they were.
+        const parts = names
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean)
+        const isPublic = (part) => publicNames.has(part.replace(/^type\s+/, '').split(/\s+as\s+/)[0])
+        const statement = (list, from) => `${kw}${type ?? ''} { ${list.join(', ')} } from '${from}';`
+        const shared = parts.filter(isPublic)
+        const own = parts.filter((part) => !isPublic(part))
+        return [
+          ...(shared.length ? [statement(shared, 'grantline')] : []),
+          ...(own.length ? [statement(own, specifier)] : []),
+        ].join('\n')
       },
     )
     if (text !== original) writeFileSync(file, text)
