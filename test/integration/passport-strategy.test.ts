@@ -232,6 +232,56 @@ describe('starting a sign-in: the same redirect and session record as openid-cli
     expect(results[1]).toMatchObject({ session: { 'op.example.test': { max_age: 300 } } })
   })
 
+  it('useJAR (a key, and a key with a modifyAssertion hook): the same signed request object', async () => {
+    const { privateKey, publicKey } = await crypto.subtle.generateKey(
+      { name: 'ECDSA', namedCurve: 'P-256' },
+      false,
+      ['sign', 'verify'],
+    )
+    const addClaim = (header: Record<string, unknown>, payload: Record<string, unknown>) => {
+      header['x-hook'] = 'h'
+      payload['acr_values'] = 'urn:mace:incommon:iap:silver'
+    }
+    for (const useJAR of [privateKey, [privateKey, addClaim]]) {
+      const shapes = []
+      for (const library of ['openid-client', 'grantline'] as const) {
+        const strategy = await strategyFor(library, { strategy: { useJAR, scope: 'openid' } })
+        const session: Record<string, unknown> = {}
+        const outcome = await authenticate(strategy, request({ session }))
+        expect(outcome.action).toBe('redirect')
+        const url = new URL((outcome as { url: string }).url)
+        const jwt = url.searchParams.get('request')!
+        const [h, p, signature] = jwt.split('.')
+        const verifies = await crypto.subtle.verify(
+          { name: 'ECDSA', hash: 'SHA-256' },
+          publicKey,
+          Buffer.from(signature!, 'base64url'),
+          new TextEncoder().encode(`${h}.${p}`),
+        )
+        expect(verifies).toBe(true)
+        const claims = JSON.parse(Buffer.from(p!, 'base64url').toString()) as Record<string, unknown>
+        const verifier = (Object.values(session)[0] as { code_verifier: string }).code_verifier
+        expect(claims['code_challenge']).toBe(createHash('sha256').update(verifier).digest('base64url'))
+        for (const name of ['code_challenge', 'jti', 'iat', 'exp', 'nbf']) {
+          if (name in claims) claims[name] = '<varies>'
+        }
+        shapes.push({
+          params: [...url.searchParams.keys()].sort(),
+          header: JSON.parse(Buffer.from(h!, 'base64url').toString()),
+          claims,
+        })
+      }
+      expect(shapes[1]).toEqual(shapes[0])
+      expect(shapes[1]).toMatchObject({ params: ['client_id', 'request'], claims: { scope: 'openid' } })
+      if (Array.isArray(useJAR)) {
+        expect(shapes[1]).toMatchObject({
+          header: { 'x-hook': 'h' },
+          claims: { acr_values: expect.any(String) },
+        })
+      }
+    }
+  })
+
   it('usePAR: the redirect carries the request_uri the server returned', async () => {
     const setup = {
       server: {
