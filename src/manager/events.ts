@@ -33,7 +33,7 @@ export interface TokenManagerEvents {
     outcome: 'success' | 'error'
     error?: TokenManagerEventError
   }
-  /** A call was served from the cache (memory or store). */
+  /** A call was served from memory, or a refresh found the token in the store (another instance fetched it). */
   cache_hit: TokenManagerEventBase & { source: 'memory' | 'store'; expiresInMs: number }
   /** A call found no token it could serve: it waits for a fresh one. */
   cache_miss: TokenManagerEventBase & { reason: 'absent' | 'expired' | 'min_validity' | 'forced' }

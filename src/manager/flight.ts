@@ -189,6 +189,12 @@ export class Flights {
         ? await this.#viaStore(key, ctx, reason, current, state)
         : { entry: await this.#fetch(key, ctx, state), source: 'server' as const }
       if (!isClosed()) cache.set(key, entry)
+      if (source === 'store') {
+        this.#emit('cache_hit', key, ctx.grantType, {
+          source,
+          expiresInMs: remainingMs(entry, Date.now(), monotonic()),
+        })
+      }
       this.#emit('refresh_done', key, ctx.grantType, {
         durationMs: monotonic() - started,
         source,

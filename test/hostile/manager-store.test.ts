@@ -74,8 +74,10 @@ describe('a shared store', () => {
     // A newcomer reads the token from the store: no request.
     const late = manager({ store })
     const done = collect(late, 'refresh_done')
+    const hits = collect(late, 'cache_hit')
     expect((await late.get(config, CC)).access_token).toBe('at-1')
     expect(done[0]!.source).toBe('store')
+    expect(hits.map((e) => e.source)).toEqual(['store'])
     expect(tokenRequests()).toHaveLength(1)
   })
 
