@@ -21,7 +21,8 @@ import {
   startAuthorizationServer,
   type AuthorizationServer,
 } from '../support/provider.js'
-import { buildBin, leaks, run, start, waitFor, type Result } from './support.js'
+import { spawn } from 'node:child_process'
+import { SANDBOX, buildBin, cliEnv, leaks, run, start, waitFor, type Result } from './support.js'
 
 let bin: string
 let server: AuthorizationServer
@@ -220,6 +221,31 @@ describe.concurrent('client authentication methods', () => {
     ok(viaEnv)
     expect(await server.inspectAccessToken(viaEnv.json.access_token)).toMatchObject({ clientId: 'basic' })
   })
+})
+
+test('on a terminal the secret is asked for without echo (util-linux script gives the bin a pseudo-terminal)', async () => {
+  const secret = server.clients['basic']!.clientSecret!
+  const command = [
+    'node',
+    bin,
+    'client-credentials',
+    ...plain(),
+    '--client-id',
+    'basic',
+    '--auth',
+    'client_secret_basic',
+    '-o',
+    'token',
+  ]
+  const child = spawn('script', ['-qfec', command.join(' '), '/dev/null'], { env: cliEnv(), cwd: SANDBOX })
+  let transcript = ''
+  child.stdout.on('data', (chunk: Buffer) => (transcript += chunk))
+  await waitFor(child.stdout, /client secret for basic: /)
+  child.stdin.write(`${secret}\n`)
+  const code = await new Promise((resolve) => child.once('close', resolve))
+  expect(code, transcript).toBe(0)
+  expect(transcript).toMatch(/^[\w-]{43}\r?$/m)
+  expect(transcript).not.toContain(secret)
 })
 
 describe.concurrent('DPoP', () => {

@@ -20,9 +20,10 @@ export async function buildBin(): Promise<string> {
     entryPoints: [join(ROOT, 'src/cli/main.ts')],
     bundle: true,
     format: 'esm',
-    platform: 'node',
+    // As `npm run build` bundles it (scripts/build-config.mjs): portable output, node:* and jose left as imports.
+    platform: 'neutral',
     target: 'es2022',
-    external: ['jose'],
+    external: ['jose', 'redis', 'passport', 'node:*'],
     outfile,
     logLevel: 'warning',
   })
