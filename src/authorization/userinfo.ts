@@ -1,4 +1,4 @@
-import { checkProtocol, resolveEndpoint, stateOf, transportOf, type Configuration } from '../configuration.js'
+import { resolveEndpoint, stateOf, transportOf, type Configuration } from '../configuration.js'
 import type { ConfigState } from '../configuration.js'
 import { isDPoPNonceError, withDPoPNonceRetry } from '../dpop/retry.js'
 import { WWWAuthenticateChallengeError } from '../errors.js'
@@ -100,11 +100,11 @@ export async function fetchUserInfo(
     assertString(accessToken, '"accessToken"')
     // Before it goes into `Bearer <token>`: the Headers error for a bad value would quote the token (D26).
     checkHeaderValue(accessToken, '"accessToken"')
-    // Checked before the request rather than after it, as openid-client does (D80): a caller's mistake costs no I/O.
+    // Checked before the request (openid-client checks it once the response is in, D80): a mistake costs no I/O.
     if (expectedSubject !== skipSubjectCheck) assertString(expectedSubject, '"expectedSubject"')
     const DPoP = checkDPoP(options?.DPoP)
+    // The mTLS alias when the client uses aliases; the HTTPS rule is checked here too.
     const url = resolveEndpoint(state, 'userinfo_endpoint')
-    checkProtocol(url, state.tlsOnly)
 
     let attempts = 0
     return await withDPoPNonceRetry(DPoP, async () => {
