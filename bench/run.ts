@@ -11,6 +11,7 @@ import { GRANTLINES, MODES } from './clients.js'
 import { renderChart } from './chart.js'
 import { loadPaths, nodeTransportMissing } from './paths.js'
 import { buildDist, measureBundles, measureColdImports } from './footprint.js'
+import { measureBundleSizes, renderBundleSection } from './bundle-size.js'
 import { measureMicro } from './micro.js'
 import { measureManager, renderManagerSection } from './manager.js'
 import { profileGrantline } from './profile.js'
@@ -126,10 +127,12 @@ results.micro = await measureMicro(log)
 log('token manager')
 const manager = await measureManager(log)
 
+let bundleSection = ''
 if (built) {
   log('cold import and bundle size')
   results.coldImports = measureColdImports()
   results.bundles = await measureBundles()
+  bundleSection = `\n\n${renderBundleSection(await measureBundleSizes())}`
 }
 
 results.loadAfter = loadavg()
@@ -139,7 +142,7 @@ const subtitle =
   'a shared 2-core machine'
 const measured = results.servers.filter((s) => s.note === undefined).map((s) => s.name)
 writeFileSync(CHART_OUTPUT, renderChart({ servers: measured, cells: results.cells, subtitle }))
-writeFileSync(OUTPUT, `${renderReport(results)}\n\n${renderManagerSection(manager)}\n`)
+writeFileSync(OUTPUT, `${renderReport(results)}\n\n${renderManagerSection(manager)}${bundleSection}\n`)
 log(`wrote ${OUTPUT} and ${CHART_OUTPUT}`)
 for (const grantline of GRANTLINES)
   log(`biggest cost, ${grantline}: ${biggestCost(results.profiles, grantline)}`)
