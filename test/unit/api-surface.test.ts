@@ -185,6 +185,27 @@ describe('the public API surface is openid-client 6.9.0’s', () => {
     expect(problems, `grantline/passport misses exports:\n${problems.join('\n')}`).toEqual([])
   })
 
+  it('`grantline/passport` loads nothing at runtime but grantline’s public API (D86)', () => {
+    const source = program.getSourceFile(OURS.passport)!
+    const runtime: string[] = []
+    const typeOnly: string[] = []
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement) && !ts.isExportDeclaration(statement)) continue
+      const specifier = statement.moduleSpecifier
+      if (specifier === undefined || !ts.isStringLiteral(specifier)) continue
+      const onlyTypes = ts.isImportDeclaration(statement)
+        ? statement.importClause?.isTypeOnly === true ||
+          (statement.importClause?.namedBindings !== undefined &&
+            ts.isNamedImports(statement.importClause.namedBindings) &&
+            statement.importClause.name === undefined &&
+            statement.importClause.namedBindings.elements.every((element) => element.isTypeOnly))
+        : statement.isTypeOnly
+      ;(onlyTypes ? typeOnly : runtime).push(specifier.text)
+    }
+    expect(runtime).toEqual(['../index.js'])
+    expect(typeOnly).toEqual(expect.arrayContaining(['express', 'passport']))
+  })
+
   it('the comparison fails when something is missing or has another shape', () => {
     const oracle = new Map<string, Export>([
       ['f', { name: 'f', kinds: new Set(['function']), parameters: 2 }],
