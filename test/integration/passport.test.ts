@@ -7,6 +7,8 @@ import { randomUUID } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import express from 'express'
+import * as oc from 'openid-client'
+import { Strategy as OcStrategy, type VerifyFunction as OcVerifyFunction } from 'openid-client/passport'
 import { Passport } from 'passport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gl from '../../src/index.js'
@@ -69,9 +71,15 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => app.once('listening', () => resolve()))
   appOrigin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`
   server = await startAuthorizationServer()
-  const redirect_uris = ['/cb', '/cb-req', '/cb-form', '/cb-form-parsed', '/cb-par', '/cb-dpop'].map(
-    (path) => `${appOrigin}${path}`,
-  )
+  const redirect_uris = [
+    '/cb',
+    '/cb-req',
+    '/cb-form',
+    '/cb-form-parsed',
+    '/cb-par',
+    '/cb-dpop',
+    '/cb-oc',
+  ].map((path) => `${appOrigin}${path}`)
   await server.registerClient({ client_id: 'passport-app', redirect_uris })
   await server.registerClient({
     client_id: 'passport-dpop',
@@ -99,6 +107,23 @@ beforeAll(async () => {
   const passport = new Passport()
   const scope = 'openid email'
   passport.use('plain', new Strategy({ config, scope, callbackURL: `${appOrigin}/cb` }, verify))
+  // The same application code on openid-client 6.9.0: only the imports differ.
+  const ocConfig = new oc.Configuration(
+    server.metadata as oc.ServerMetadata,
+    'passport-app',
+    server.clients['passport-app']!.clientSecret,
+    oc.ClientSecretBasic(),
+  )
+  oc.allowInsecureRequests(ocConfig)
+  const ocVerify: OcVerifyFunction = (tokens, done) => {
+    void (async () => {
+      const claims = tokens.claims()!
+      const userinfo = await oc.fetchUserInfo(ocConfig, tokens.access_token, claims.sub)
+      verified = { req: false, claims, token_type: tokens.token_type, userinfo }
+      done(null, { sub: claims.sub, email: userinfo.email })
+    })().catch(done)
+  }
+  passport.use('oc', new OcStrategy({ config: ocConfig, scope, callbackURL: `${appOrigin}/cb-oc` }, ocVerify))
   passport.use(
     'with-req',
     new Strategy(
@@ -146,7 +171,7 @@ beforeAll(async () => {
           )
         }
       })(req, res, next)
-  for (const name of ['plain', 'with-req', 'par', 'dpop']) {
+  for (const name of ['plain', 'with-req', 'par', 'dpop', 'oc']) {
     application.get(`/login-${name}`, passport.authenticate(name, { prompt: 'consent' }))
   }
   application.get('/login-form', passport.authenticate('form'))
@@ -154,6 +179,7 @@ beforeAll(async () => {
   const perRequest: AuthenticateOptions = { scope: ['openid', 'profile'], loginHint: 'alice' }
   application.get('/login-options', passport.authenticate('plain', perRequest))
   application.get('/cb', report('plain'))
+  application.get('/cb-oc', report('oc'))
   application.get('/cb-req', report('with-req'))
   application.get('/cb-par', report('par'))
   application.get('/cb-dpop', report('dpop'))
@@ -249,6 +275,27 @@ describe('grantline/passport with express and passport', () => {
     const replay = await browser.get(callback as URL)
     expect(replay.status).toBe(401)
     expect(await replay.json()).toEqual({ info: { message: 'Unable to verify authorization request state' } })
+  })
+
+  it('the same app on openid-client/passport: the same redirect, user, tokens and session', async () => {
+    const outcomes = []
+    for (const name of ['plain', 'oc']) {
+      const browser = new Browser()
+      const authorize = await browser.startLogin(`/login-${name}`)
+      const params = [...authorize.searchParams.keys()].sort()
+      const callback = (await completeLogin(authorize)) as URL
+      const body = await (await browser.get(callback)).json()
+      const { claims, ...rest } = verified as { claims: Record<string, unknown> }
+      outcomes.push({
+        params,
+        body,
+        verified: rest,
+        claims: Object.keys(claims).sort(),
+        me: await (await browser.get('/me')).json(),
+        replay: await (await browser.get(callback)).json(),
+      })
+    }
+    expect(outcomes[0]).toEqual(outcomes[1])
   })
 
   it('a denied consent fails authentication with the error callback’s parameters', async () => {
