@@ -80,6 +80,14 @@ export interface TokenManagerEvents {
   invalidated: TokenManagerEventBase
 }
 
+/** Emits one event, given its own fields (the key, grant type and time are added). */
+export type Emit = <E extends keyof TokenManagerEvents>(
+  name: E,
+  key: string,
+  grantType: string,
+  fields: Omit<TokenManagerEvents[E], 'key' | 'grantType' | 'time'>,
+) => void
+
 /** The name of an event. */
 export type TokenManagerEventName = keyof TokenManagerEvents
 
