@@ -293,6 +293,32 @@ describe('DPoP', () => {
   })
 })
 
+describe('DPoP nonces', () => {
+  it("the server's use_dpop_nonce challenge is answered by genericGrantRequest's own retry, as without the manager", async () => {
+    server.script((req, res, recorded) => {
+      const proof = recorded.headers['dpop'] as string
+      const payload = JSON.parse(Buffer.from(proof.split('.')[1]!, 'base64url').toString()) as {
+        nonce?: string
+      }
+      if (payload.nonce !== 'n-1') {
+        return json(res, 400, { error: 'use_dpop_nonce' }, { 'dpop-nonce': 'n-1' })
+      }
+      return issue(req, res, recorded)
+    })
+    const m = createTokenManager()
+    managers.push(m)
+    const retries: unknown[] = []
+    m.on('retry', (e) => retries.push(e))
+    const DPoP = getDPoPHandle(config, await randomDPoPKeyPair('ES256'))
+    const token = await m.get(config, CC, undefined, { DPoP })
+    expect(token.token_type).toBe('dpop')
+    expect(tokenRequests()).toHaveLength(2)
+    expect(retries).toEqual([])
+    expect((await m.get(config, CC, undefined, { DPoP })).access_token).toBe(token.access_token)
+    expect(tokenRequests()).toHaveLength(2)
+  })
+})
+
 describe('invalidate', () => {
   it('N concurrent 401s of one token cause one refresh', async () => {
     const m = manager()
