@@ -2,8 +2,9 @@
 // connection, a redisTokenStore and a token manager, driven over IPC by its parent. It runs bursts of concurrent
 // `manager.get` calls and reports their results and the manager's events (hashed keys, never a secret).
 //
-// Parent → worker: { type: 'init', ...FleetInit } once, then { type: 'get', ...Burst }, then { type: 'close' }.
-// Worker → parent: { type: 'ready' }, { type: 'event', name, event }, { type: 'redis', state },
+// Parent → worker: { type: 'init', ...FleetInit } once, then { type: 'get', ...Burst } or
+// { type: 'invalidate', id, token }, then { type: 'close' }.
+// Worker → parent: { type: 'loaded' }, { type: 'ready' }, { type: 'event', name, event }, { type: 'redis', state },
 // { type: 'result', id, tokens, errors }.
 
 import { createClient } from 'redis'
@@ -25,7 +26,10 @@ export interface FleetInit {
   clients: Record<string, { secret: string; method: 'client_secret_basic' | 'client_secret_post' }>
   /** The store's AES-256-GCM key, base64url. */
   encryptionKey: string
-  lockLeaseMs: number
+  /** Lock leases of the worker's two managers (one store): `short` for tests that wait for a lease to run out. */
+  lockLeaseMs: { long: number; short: number }
+  /** The managers' store deadline. */
+  storeTimeoutMs: number
 }
 
 export interface Burst {
@@ -35,6 +39,8 @@ export interface Burst {
   clientId: string
   scope: string
   forceRefresh?: boolean
+  /** Which manager answers (default `long`). */
+  lease?: 'long' | 'short'
 }
 
 const FORWARDED: TokenManagerEventName[] = [
@@ -50,7 +56,7 @@ const send = (message: unknown) => process.send?.(message)
 
 let state:
   | {
-      manager: ReturnType<typeof createTokenManager>
+      managers: Record<'long' | 'short', ReturnType<typeof createTokenManager>>
       configs: Map<string, Configuration>
       close: () => Promise<void>
     }
@@ -72,8 +78,21 @@ async function init(options: FleetInit) {
   const store = redisTokenStore(client, {
     encryption: { keys: [{ id: 'fleet', key: options.encryptionKey }] },
   })
-  const manager = createTokenManager({ store, lockLeaseMs: options.lockLeaseMs })
-  for (const name of FORWARDED) manager.on(name, (event) => send({ type: 'event', name, event }))
+  const managers = {
+    long: createTokenManager({
+      store,
+      lockLeaseMs: options.lockLeaseMs.long,
+      storeTimeoutMs: options.storeTimeoutMs,
+    }),
+    short: createTokenManager({
+      store,
+      lockLeaseMs: options.lockLeaseMs.short,
+      storeTimeoutMs: options.storeTimeoutMs,
+    }),
+  }
+  for (const manager of Object.values(managers)) {
+    for (const name of FORWARDED) manager.on(name, (event) => send({ type: 'event', name, event }))
+  }
   const configs = new Map<string, Configuration>()
   for (const [clientId, { secret, method }] of Object.entries(options.clients)) {
     const auth = method === 'client_secret_basic' ? ClientSecretBasic(secret) : ClientSecretPost(secret)
@@ -82,10 +101,11 @@ async function init(options: FleetInit) {
     configs.set(clientId, config)
   }
   state = {
-    manager,
+    managers,
     configs,
     async close() {
-      await manager.close()
+      await managers.long.close()
+      await managers.short.close()
       await store.close?.()
       await client.close().catch(() => client.destroy())
     },
@@ -93,8 +113,9 @@ async function init(options: FleetInit) {
   send({ type: 'ready' })
 }
 
-async function burst({ id, callers, clientId, scope, forceRefresh }: Burst) {
-  const { manager, configs } = state!
+async function burst({ id, callers, clientId, scope, forceRefresh, lease = 'long' }: Burst) {
+  const { managers, configs } = state!
+  const manager = managers[lease]
   const config = configs.get(clientId)!
   const settled = await Promise.allSettled(
     Array.from({ length: callers }, () =>
@@ -111,6 +132,12 @@ async function burst({ id, callers, clientId, scope, forceRefresh }: Burst) {
   })
 }
 
+/** An API answered 401 to `token`: the application invalidates it. */
+async function invalidate({ id, token }: { id: number; token: string }) {
+  await state!.managers.long.invalidate(token)
+  send({ type: 'result', id, tokens: [], errors: [] })
+}
+
 process.on('message', (message: { type: string } & Record<string, unknown>) => {
   const fail = (err: unknown) => {
     send({ type: 'fatal', error: err instanceof Error ? err.stack : String(err) })
@@ -118,6 +145,8 @@ process.on('message', (message: { type: string } & Record<string, unknown>) => {
   }
   if (message.type === 'init') init(message as unknown as FleetInit).catch(fail)
   else if (message.type === 'get') burst(message as unknown as Burst).catch(fail)
+  else if (message.type === 'invalidate')
+    invalidate(message as unknown as { id: number; token: string }).catch(fail)
   else if (message.type === 'close')
     void (state?.close() ?? Promise.resolve()).then(
       () => process.exit(0),
@@ -126,3 +155,6 @@ process.on('message', (message: { type: string } & Record<string, unknown>) => {
 })
 // The parent going away ends the fleet.
 process.on('disconnect', () => process.exit(0))
+// Modules loaded, listener in place: the parent may send `init` (it forks every worker first, then starts the
+// servers, so that loading overlaps with them).
+send({ type: 'loaded' })
