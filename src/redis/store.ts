@@ -193,7 +193,7 @@ export function redisTokenStore(client: RedisClientLike, options: RedisTokenStor
         // (a key rotation rolling out): it stays.
         if (opened !== 'unknown_key_id' && opened !== 'encrypted')
           await send(['EVAL', DELETE_IF_SAME, '1', entryKey(key), reply]).catch(() => undefined)
-        // The manager reports a failed read as `store_error` and fetches the token itself.
+        // The manager reports it as `store_error` and treats it as a miss.
         throw rejected(opened)
       }
       return opened
