@@ -5,6 +5,24 @@
 import type * as express from 'express'
 import type passport from 'passport'
 import {
+  formPostRequest,
+  hostOf,
+  sessionOf,
+  setAuthorizationDetails,
+  setResource,
+  typeError,
+  type StateData,
+} from './request.js'
+import type {
+  AuthenticateOptions,
+  StrategyOptions,
+  StrategyOptionsBase,
+  StrategyOptionsWithRequest,
+  VerifyFunction,
+  VerifyFunctionWithRequest,
+  getDPoPHandle,
+} from './types.js'
+import {
   AuthorizationResponseError,
   Configuration,
   authorizationCodeGrant,
@@ -18,93 +36,16 @@ import {
   randomState,
   type AuthorizationCodeGrantChecks,
   type AuthorizationDetails,
-  type CryptoKey,
-  type DPoPHandle,
-  type ModifyAssertionFunction,
-  type PrivateKey,
-  type TokenEndpointResponse,
-  type TokenEndpointResponseHelpers,
 } from '../index.js'
 
-/**
- * Called with the token endpoint response of a completed sign-in; calls `verified(err, user, info)` with the
- * result. Async functions are supported: a rejection goes to Passport's error handler, a resolved value is ignored.
- */
-export type VerifyFunction = (
-  tokens: TokenEndpointResponse & TokenEndpointResponseHelpers,
-  verified: passport.AuthenticateCallback,
-) => void
-
-/** A {@link VerifyFunction} that also receives the request (`passReqToCallback: true`). */
-export type VerifyFunctionWithRequest = (
-  req: express.Request,
-  tokens: TokenEndpointResponse & TokenEndpointResponseHelpers,
-  verified: passport.AuthenticateCallback,
-) => void
-
-/** `passport.authenticate(name, options)` options this strategy reads, per request. */
-export interface AuthenticateOptions extends passport.AuthenticateOptions {
-  /** RFC 8707 resource indicator(s): for the authorization request, or for the token request on the callback. */
-  resource?: string | string[]
-  /** `login_hint` of the authorization request. */
-  loginHint?: string
-  /** `id_token_hint` of the authorization request. */
-  idTokenHint?: string
-  /** RFC 9396 `authorization_details` of the authorization request; overrides the strategy's. */
-  authorizationDetails?: AuthorizationDetails | AuthorizationDetails[]
-  /** `prompt` of the authorization request. */
-  prompt?: string
-  /** `scope` of the authorization request (an array is joined with spaces); overrides the strategy's. */
-  scope?: string | string[]
-  /**
-   * Ignored: the strategy makes its own `state` when it needs one.
-   * @deprecated
-   */
-  state?: never
-  /** The `redirect_uri` for this request; overrides the strategy's `callbackURL`. */
-  callbackURL?: URL | string
-}
-
-/** Returns the DPoP handle to use for a request, or undefined for none. */
-export type getDPoPHandle = (req: express.Request) => Promise<DPoPHandle | undefined> | DPoPHandle | undefined
-
-interface StrategyOptionsBase {
-  /** The grantline Configuration of the client. */
-  config: Configuration
-  /** The strategy's name; the host of the issuer identifier by default. */
-  name?: string
-  /** The session property holding the pending authorization request; the issuer's host by default. */
-  sessionKey?: string
-  /** Makes the strategy use DPoP (`dpop_jkt`, DPoP-bound tokens) with the handle it returns for a request. */
-  DPoP?: getDPoPHandle
-  /** The absolute `redirect_uri` for the authorization and token requests (a string is parsed as a URL). */
-  callbackURL?: URL | string
-  /** `scope` of the authorization request, unless given otherwise. */
-  scope?: string
-  /** RFC 9396 `authorization_details` of the authorization request, unless given otherwise. */
-  authorizationDetails?: AuthorizationDetails | AuthorizationDetails[]
-  /** RFC 8707 resource indicator(s) of the authorization request, unless given otherwise. */
-  resource?: string | string[]
-  /** Push the authorization request (RFC 9126 PAR). Default false. */
-  usePAR?: boolean
-  /**
-   * Send the authorization request as a signed request object (RFC 9101 JAR): the private key to sign with, or
-   * the key and a function that may change the request object's header and claims before signing. Default false.
-   */
-  useJAR?: false | CryptoKey | PrivateKey | [CryptoKey | PrivateKey, ModifyAssertionFunction]
-  /** Call `verify` with the request as its first argument. Default false. */
-  passReqToCallback?: boolean
-}
-
-/** Options of a {@link Strategy} whose verify function takes `(tokens, verified)`. */
-export interface StrategyOptions extends StrategyOptionsBase {
-  passReqToCallback?: false
-}
-
-/** Options of a {@link Strategy} whose verify function takes `(req, tokens, verified)`. */
-export interface StrategyOptionsWithRequest extends StrategyOptionsBase {
-  passReqToCallback: true
-}
+export type {
+  AuthenticateOptions,
+  StrategyOptions,
+  StrategyOptionsWithRequest,
+  VerifyFunction,
+  VerifyFunctionWithRequest,
+  getDPoPHandle,
+} from './types.js'
 
 /** What Passport adds to a strategy instance for one `authenticate` call. */
 interface Actions {
@@ -114,16 +55,6 @@ interface Actions {
   success(user: unknown, info?: unknown): void
 }
 type Active = Strategy & Actions
-
-/** The pending authorization request, kept in the session between the redirect and the callback. */
-interface StateData {
-  code_verifier: string
-  nonce?: string
-  state?: string
-  max_age?: number
-}
-
-type Session = Record<string, StateData | undefined>
 
 /**
  * A Passport strategy that signs users in through an OpenID Connect / OAuth 2.0 authorization server with the
@@ -440,79 +371,4 @@ export class Strategy implements passport.Strategy {
       active.error(err)
     }
   }
-}
-
-/**
- * A form_post callback as a `Request` for `authorizationCodeGrant`. The body is the request stream, as
- * openid-client passes it; when a body parser has read it already (`express.urlencoded()`), the form is rebuilt
- * from `req.body` (extension, docs/decisions.md D84).
- */
-function formPostRequest(req: express.Request, url: URL): Request {
-  const headers = new Headers()
-  for (const [name, values] of Object.entries(req.headersDistinct)) {
-    for (const value of values ?? []) headers.append(name, value)
-  }
-  const parsed: unknown = (req as { body?: unknown }).body
-  if (isFormRecord(parsed) && req.readableEnded) {
-    headers.delete('content-length')
-    headers.set('content-type', 'application/x-www-form-urlencoded')
-    const form = new URLSearchParams()
-    for (const [name, value] of Object.entries(parsed)) {
-      for (const each of Array.isArray(value) ? value : [value]) form.append(name, String(each))
-    }
-    return new Request(url.href, { method: 'POST', headers, body: form })
-  }
-  return new Request(url.href, {
-    method: 'POST',
-    headers,
-    body: req as unknown as BodyInit,
-    duplex: 'half',
-  } as RequestInit)
-}
-
-function isFormRecord(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length !== 0
-  )
-}
-
-function sessionOf(req: express.Request): Session {
-  return (req as unknown as { session: Session }).session
-}
-
-function setResource(params: URLSearchParams, resource: string | string[]): void {
-  if (Array.isArray(resource)) {
-    for (const value of resource) params.append('resource', value)
-  } else {
-    params.set('resource', resource)
-  }
-}
-
-function setAuthorizationDetails(
-  params: URLSearchParams,
-  details: AuthorizationDetails | AuthorizationDetails[],
-): void {
-  params.set('authorization_details', JSON.stringify(Array.isArray(details) ? details : [details]))
-}
-
-/** The request's host, from `X-Forwarded-Host` only when Express trusts the peer (`trust proxy`). */
-function hostOf(req: express.Request): string | undefined {
-  try {
-    const trust = req.app.get('trust proxy fn') as (address: string | undefined, hop: number) => boolean
-    let value = req.get('x-forwarded-host')
-    if (!value || !trust(req.socket.remoteAddress, 0)) {
-      value = req.get('host')
-    } else if (value.includes(',')) {
-      value = value.slice(0, value.indexOf(',')).trimEnd()
-    }
-    return value || undefined
-  } catch {
-    return req.host
-  }
-}
-
-function typeError(message: string): TypeError {
-  const err = new TypeError(message) as TypeError & { code: string }
-  err.code = 'ERR_INVALID_ARG_TYPE'
-  return err
 }
