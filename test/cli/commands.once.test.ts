@@ -4,7 +4,6 @@
 // what stderr may show (never a secret, a key or a whole token).
 
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createHash, webcrypto } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -22,7 +21,17 @@ import {
   type AuthorizationServer,
 } from '../support/provider.js'
 import { spawn } from 'node:child_process'
-import { SANDBOX, buildBin, cliEnv, leaks, run, start, waitFor, type Result } from './support.js'
+import {
+  SANDBOX,
+  buildBin,
+  cliEnv,
+  leaks,
+  removeBuilds,
+  run,
+  start,
+  waitFor,
+  type Result,
+} from './support.js'
 
 let bin: string
 let server: AuthorizationServer
@@ -38,7 +47,7 @@ beforeAll(async () => {
     startAuthorizationServer(),
     startAuthorizationServer({ mtls: true }),
   ])
-  const dir = mkdtempSync(join(tmpdir(), 'grantline-cli-'))
+  const dir = mkdtempSync(join(SANDBOX, 'work-'))
   files = await prepareDemo(
     server as unknown as DemoServer,
     join(dir, 'plain'),
@@ -57,6 +66,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([server?.close(), mtlsServer?.close()])
+  removeBuilds()
 })
 
 /** The base64 body of a PEM, without its armour and line breaks (any line of it would be a leak too). */
@@ -223,29 +233,54 @@ describe.concurrent('client authentication methods', () => {
   })
 })
 
-test('on a terminal the secret is asked for without echo (util-linux script gives the bin a pseudo-terminal)', async () => {
-  const secret = server.clients['basic']!.clientSecret!
+test.concurrent(
+  'on a terminal the secret is asked for without echo (util-linux script gives the bin a pseudo-terminal)',
+  async () => {
+    const secret = server.clients['basic']!.clientSecret!
+    const command = [
+      'node',
+      bin,
+      'client-credentials',
+      ...plain(),
+      '--client-id',
+      'basic',
+      '--auth',
+      'client_secret_basic',
+      '-o',
+      'token',
+    ]
+    const child = spawn('script', ['-qfec', command.join(' '), '/dev/null'], { env: cliEnv(), cwd: SANDBOX })
+    let transcript = ''
+    child.stdout.on('data', (chunk: Buffer) => (transcript += chunk))
+    await waitFor(child.stdout, /client secret for basic: /)
+    child.stdin.write(`${secret}\n`)
+    const code = await new Promise((resolve) => child.once('close', resolve))
+    expect(code, transcript).toBe(0)
+    expect(transcript).toMatch(/^[\w-]{43}\r?$/m)
+    expect(transcript).not.toContain(secret)
+  },
+)
+
+test.concurrent('device on a terminal: a countdown on stderr while it waits', async () => {
   const command = [
     'node',
     bin,
-    'client-credentials',
-    ...plain(),
-    '--client-id',
-    'basic',
-    '--auth',
-    'client_secret_basic',
-    '-o',
-    'token',
+    'device',
+    '--config',
+    files.configFile,
+    '--profile',
+    'public',
+    '--scope',
+    'openid',
   ]
   const child = spawn('script', ['-qfec', command.join(' '), '/dev/null'], { env: cliEnv(), cwd: SANDBOX })
   let transcript = ''
   child.stdout.on('data', (chunk: Buffer) => (transcript += chunk))
-  await waitFor(child.stdout, /client secret for basic: /)
-  child.stdin.write(`${secret}\n`)
-  const code = await new Promise((resolve) => child.once('close', resolve))
-  expect(code, transcript).toBe(0)
-  expect(transcript).toMatch(/^[\w-]{43}\r?$/m)
-  expect(transcript).not.toContain(secret)
+  const [, code] = await waitFor(child.stdout, /enter the code (\S+)/)
+  await waitFor(child.stdout, new RegExp(`waiting for approval of ${code}: \\d\\d:\\d\\d left`))
+  await server.approveDeviceFlow(code!, 'hank')
+  expect(await new Promise((resolve) => child.once('close', resolve)), transcript).toBe(0)
+  expect(transcript).toMatch(/"access_token": "[\w-]+"/)
 })
 
 describe.concurrent('DPoP', () => {
@@ -303,7 +338,7 @@ describe.concurrent('grants', () => {
   })
 
   test('exchange: token types by short name, several audiences; refresh reads its token from stdin', async () => {
-    const subject = join(mkdtempSync(join(tmpdir(), 'grantline-cli-')), 'subject')
+    const subject = join(mkdtempSync(join(SANDBOX, 'work-')), 'subject')
     writeFileSync(
       subject,
       `${await server.issueAccessToken('basic', { scope: 'openid offline_access api:read' })}\n`,

@@ -3,11 +3,10 @@
 // "approve <code>" into the demo; Ctrl-C (SIGINT) stops it with exit 0.
 
 import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ChildProcessWithoutNullStreams } from 'node:child_process'
 import { afterAll, beforeAll, expect, test } from 'vitest'
-import { buildBin, run, start, waitFor } from './support.js'
+import { SANDBOX, buildBin, removeBuilds, run, start, waitFor } from './support.js'
 
 let bin: string
 let demo: ChildProcessWithoutNullStreams
@@ -16,7 +15,7 @@ let dir: string
 
 beforeAll(async () => {
   bin = await buildBin()
-  dir = join(mkdtempSync(join(tmpdir(), 'grantline-cli-')), 'demo')
+  dir = join(mkdtempSync(join(SANDBOX, 'work-')), 'demo')
   demo = start(bin, ['demo', '--dir', dir])
   demo.stdout.on('data', (chunk: Buffer) => (printed += chunk))
   await waitFor(demo.stdout, /Ctrl-C stops the server/, 30_000)
@@ -24,6 +23,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   if (demo && demo.exitCode === null) demo.kill('SIGKILL')
+  removeBuilds()
 })
 
 /** The printed `npx grantline ...` line for a command, as arguments (paths have no spaces here). */

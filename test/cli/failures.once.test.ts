@@ -4,11 +4,10 @@
 
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { CLIENT_SECRET, json, startScriptedServer, type ScriptedServer } from '../support/scripted-server.js'
-import { buildBin, run } from './support.js'
+import { SANDBOX, buildBin, removeBuilds, run } from './support.js'
 
 let bin: string
 let scripted: ScriptedServer
@@ -16,12 +15,13 @@ let secretFile: string
 
 beforeAll(async () => {
   ;[bin, scripted] = await Promise.all([buildBin(), startScriptedServer()])
-  secretFile = join(mkdtempSync(join(tmpdir(), 'grantline-cli-')), 'secret')
+  secretFile = join(mkdtempSync(join(SANDBOX, 'work-')), 'secret')
   writeFileSync(secretFile, `${CLIENT_SECRET}\n`)
 }, 60_000)
 
 afterAll(async () => {
   await scripted?.close()
+  removeBuilds()
 })
 
 /** client-credentials at an explicit token endpoint on the scripted server, path naming the scenario. */

@@ -3,7 +3,6 @@
 // by a real headless Chromium that opens it, signs in and consents, as a person does.
 
 import { existsSync, mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -15,7 +14,7 @@ import {
   type AuthorizationServer,
 } from '../support/provider.js'
 import { loginForCallbackUrl } from '../support/login.js'
-import { buildBin, start, waitFor } from './support.js'
+import { SANDBOX, buildBin, removeBuilds, start, waitFor } from './support.js'
 
 const CHROMIUM = '/usr/bin/chromium'
 const CHROMIUM_ARGS = [
@@ -37,13 +36,14 @@ beforeAll(async () => {
   ;[bin, server] = await Promise.all([buildBin(), startAuthorizationServer()])
   files = await prepareDemo(
     server as unknown as DemoServer,
-    join(mkdtempSync(join(tmpdir(), 'grantline-cli-')), 'demo'),
+    join(mkdtempSync(join(SANDBOX, 'work-')), 'demo'),
     '<x/>',
   )
 }, 60_000)
 
 afterAll(async () => {
   await server?.close()
+  removeBuilds()
 })
 
 /** Starts `grantline login`, resolves with the printed URL and a promise of the outcome. */

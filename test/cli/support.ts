@@ -2,7 +2,7 @@
 // options as `npm run build` for src/cli/main.ts), then spawned with `node <bin> ...` and no shell.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
-import { mkdirSync, mkdtempSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -10,11 +10,20 @@ import { build } from 'esbuild'
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
+const created: string[] = []
+
+/** Removes the bins this file built and its sandbox (call from afterAll). */
+export function removeBuilds(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
+  rmSync(SANDBOX, { recursive: true, force: true })
+}
+
 /** Bundles src/cli/main.ts into a fresh folder under node_modules/.cache (so `jose` resolves); returns the bin. */
 export async function buildBin(): Promise<string> {
   const cache = join(ROOT, 'node_modules', '.cache')
   mkdirSync(cache, { recursive: true })
   const dir = mkdtempSync(join(cache, 'grantline-cli-test-'))
+  created.push(dir)
   const outfile = join(dir, 'main.js')
   await build({
     entryPoints: [join(ROOT, 'src/cli/main.ts')],

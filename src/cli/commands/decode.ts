@@ -7,7 +7,7 @@ import { flag, str } from '../args.js'
 import { UsageError } from '../exit-codes.js'
 import { urlOf } from '../config.js'
 import { decodeJwt } from '../output.js'
-import { valueFrom } from './input.js'
+import { requiredValue } from './input.js'
 import type { Invocation } from './types.js'
 
 export interface DecodeResult {
@@ -21,7 +21,7 @@ export interface DecodeResult {
 }
 
 export async function decode({ values, positionals }: Invocation): Promise<DecodeResult> {
-  const token = valueFrom(values, 'token', positionals[0], 'the JWT')!
+  const token = await requiredValue(values, 'token', positionals[0], 'the JWT')
   const decoded = decodeJwt(token)
   if (!decoded) throw new UsageError('the value is not a JWT (three base64url JSON segments)')
   const { header, payload } = decoded

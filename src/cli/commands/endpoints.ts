@@ -2,7 +2,7 @@
 
 import { fetchUserInfo, skipSubjectCheck, tokenIntrospection, tokenRevocation } from '../../node/index.js'
 import { str } from '../args.js'
-import { valueFrom } from './input.js'
+import { requiredValue } from './input.js'
 import { noPositionals } from './grants.js'
 import { dpop, type Invocation } from './types.js'
 
@@ -12,18 +12,18 @@ function hint(values: Invocation['values']): Record<string, string> {
 }
 
 export async function introspect({ values, positionals, client }: Invocation) {
-  const token = valueFrom(values, 'token', positionals[0], 'the token to introspect')!
+  const token = await requiredValue(values, 'token', positionals[0], 'the token to introspect')
   return tokenIntrospection(client.config, token, hint(values))
 }
 
 export async function revoke({ values, positionals, client }: Invocation) {
-  const token = valueFrom(values, 'token', positionals[0], 'the token to revoke')!
+  const token = await requiredValue(values, 'token', positionals[0], 'the token to revoke')
   await tokenRevocation(client.config, token, hint(values))
   return { revoked: true }
 }
 
 export async function userinfo({ values, positionals, client }: Invocation) {
-  const accessToken = valueFrom(values, 'token', positionals[0], 'the access token')!
+  const accessToken = await requiredValue(values, 'token', positionals[0], 'the access token')
   // The subject is checked when --sub names the one the access token is expected to be for.
   return fetchUserInfo(client.config, accessToken, str(values, 'sub') ?? skipSubjectCheck, dpop(client))
 }

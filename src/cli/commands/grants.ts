@@ -17,7 +17,7 @@ import { list, pairs, str, type Values } from '../args.js'
 import { UsageError } from '../exit-codes.js'
 import { loadPrivateKey } from '../keys.js'
 import { dpop, type Invocation } from './types.js'
-import { valueFrom } from './input.js'
+import { requiredValue, valueFrom } from './input.js'
 
 /** Short names for the grant types people type most. */
 export const GRANT_ALIASES: Record<string, string> = {
@@ -88,19 +88,19 @@ export async function clientCredentials({ values, positionals, client }: Invocat
 }
 
 export async function refresh({ values, positionals, client }: Invocation) {
-  const refreshToken = valueFrom(values, 'refresh-token', positionals[0], 'the refresh token')!
+  const refreshToken = await requiredValue(values, 'refresh-token', positionals[0], 'the refresh token')
   return refreshTokenGrant(client.config, refreshToken, grantParameters(values), dpop(client))
 }
 
 export async function exchange({ values, positionals, client }: Invocation) {
   noPositionals(positionals)
-  const subjectToken = valueFrom(
+  const subjectToken = await requiredValue(
     values,
     'subject-token',
     undefined,
     '--subject-token (or --subject-token-file)',
-  )!
-  const actorToken = valueFrom(values, 'actor-token', undefined, 'the actor token', false)
+  )
+  const actorToken = await valueFrom(values, 'actor-token', undefined, 'the actor token', false)
   const params = grantParameters(values)
   const parameters: Record<string, unknown> = {
     ...params,
@@ -128,7 +128,7 @@ export async function jwtBearer({ values, positionals, client }: Invocation) {
   noPositionals(positionals)
   const params = grantParameters(values)
   const signKey = str(values, 'sign-key')
-  const assertion = valueFrom(values, 'assertion', undefined, '--assertion', false)
+  const assertion = await valueFrom(values, 'assertion', undefined, '--assertion', false)
   if ((signKey === undefined) === (assertion === undefined)) {
     throw new UsageError(
       'jwt-bearer needs either --assertion/--assertion-file or --sign-key (with --sub, --claim)',
@@ -172,7 +172,7 @@ function claimValue(text: string): JsonValue {
 
 export async function saml2Bearer({ values, positionals, client }: Invocation) {
   noPositionals(positionals)
-  const assertion = valueFrom(values, 'assertion', undefined, '--assertion-file (or --assertion)')!
+  const assertion = await requiredValue(values, 'assertion', undefined, '--assertion-file (or --assertion)')
   const encoded = values['encoded'] === true
   return saml2BearerGrant(client.config, assertion, grantParameters(values), { ...dpop(client), encoded })
 }

@@ -5,9 +5,15 @@ import { readFileSync } from 'node:fs'
 import { str, type Values } from '../args.js'
 import { UsageError } from '../exit-codes.js'
 
-export function readStdin(): string {
+/**
+ * All of stdin, read as a stream: `readFileSync(0)` throws EAGAIN on a non-blocking pipe whose writer has not
+ * written yet.
+ */
+export async function readStdin(): Promise<string> {
   try {
-    return readFileSync(0, 'utf8')
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+    return Buffer.concat(chunks).toString('utf8')
   } catch {
     throw new UsageError('cannot read stdin')
   }
@@ -17,17 +23,17 @@ export function readStdin(): string {
  * A value from `--<name>` (where `-` reads stdin), `--<name>-file`, or the first positional (`-` for stdin).
  * Trailing newlines are removed.
  */
-export function valueFrom(
+export async function valueFrom(
   values: Values,
   name: string,
   positional: string | undefined,
   what: string,
   required = true,
-): string | undefined {
+): Promise<string | undefined> {
   const direct = str(values, name)
   const file = str(values, `${name}-file`)
   let value: string | undefined
-  if (direct !== undefined) value = direct === '-' ? readStdin() : direct
+  if (direct !== undefined) value = direct === '-' ? await readStdin() : direct
   else if (file !== undefined) {
     try {
       value = readFileSync(file, 'utf8')
@@ -36,7 +42,7 @@ export function valueFrom(
         `--${name}-file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
       )
     }
-  } else if (positional !== undefined) value = positional === '-' ? readStdin() : positional
+  } else if (positional !== undefined) value = positional === '-' ? await readStdin() : positional
   if (value === undefined) {
     if (!required) return undefined
     throw new UsageError(
@@ -47,4 +53,14 @@ export function valueFrom(
   value = value.replace(/\s+$/, '')
   if (value.length === 0) throw new UsageError(`${what} is empty`)
   return value
+}
+
+/** {@link valueFrom} for a value that must be given. */
+export async function requiredValue(
+  values: Values,
+  name: string,
+  positional: string | undefined,
+  what: string,
+): Promise<string> {
+  return (await valueFrom(values, name, positional, what, true))!
 }
