@@ -235,14 +235,29 @@ export const pending: Promise<client.TokenEndpointResponse & client.TokenEndpoin
 void manager
 void ope
 `
+    // A page or a Worker: no Node.js types at all.
+    const browser = `
+import * as client from 'grantline'
+import { genericGrantRequest } from 'grantline/browser'
+const config = new client.Configuration({ issuer: 'https://as.example' }, 'client', 'secret')
+export const pending = genericGrantRequest(config, 'client_credentials', {})
+`
     const node10 = `
 import { useClientCertificate } from 'grantline/node'
 import { Configuration } from 'grantline'
 useClientCertificate(new Configuration({ issuer: 'https://as.example' }, 'client'), { cert: 'PEM', key: 'PEM' })
 `
-    // Our declaration files are checked once, under NodeNext (skipLibCheck off, the default libs skipped for
-    // time); the other two check what resolves and that the consumer compiles against it.
-    const cases = [
+    // Our declaration files are checked with skipLibCheck off (the default libs skipped for time): all of them
+    // under NodeNext, the portable one under Bundler without Node.js types (as a page or a Worker compiles it);
+    // node10 checks that grantline/node resolves through typesVersions.
+    const cases: {
+      name: string
+      module: string
+      moduleResolution: string
+      source: string
+      skipLibCheck: boolean
+      types?: string[]
+    }[] = [
       {
         name: 'nodenext',
         module: 'NodeNext',
@@ -254,8 +269,9 @@ useClientCertificate(new Configuration({ issuer: 'https://as.example' }, 'client
         name: 'bundler',
         module: 'ESNext',
         moduleResolution: 'Bundler',
-        source: consumer,
-        skipLibCheck: true,
+        source: browser,
+        skipLibCheck: false,
+        types: [],
       },
       { name: 'node10', module: 'CommonJS', moduleResolution: 'node10', source: node10, skipLibCheck: true },
     ]
@@ -271,7 +287,7 @@ useClientCertificate(new Configuration({ issuer: 'https://as.example' }, 'client
             module: c.module,
             moduleResolution: c.moduleResolution,
             lib: ['ES2022', 'DOM', 'DOM.Iterable'],
-            types: ['node'],
+            types: c.types ?? ['node'],
             typeRoots: [join(ROOT, 'node_modules/@types')],
             strict: true,
             exactOptionalPropertyTypes: true,
