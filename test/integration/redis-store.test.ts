@@ -441,6 +441,30 @@ describe('waitForChange and close', () => {
     await writer.close!()
   })
 
+  it('publishes each change on <prefix>changed, unless notifications are off', async () => {
+    const p = prefix()
+    const listener = await connect()
+    const heard: string[] = []
+    const sub = listener.duplicate()
+    sub.on('error', () => {})
+    await sub.connect()
+    await sub.subscribe(`${p}changed`, (message) => heard.push(message))
+    const quiet = redisTokenStore(client, { prefix: p, encryption: false, notifications: false })
+    await quiet.set('q', token(), 60_000)
+    expect(await quiet.get('q')).toBeDefined()
+    await (await quiet.acquire('q', 10_000))!.release()
+    await quiet.delete('q')
+    expect(await quiet.get('q')).toBeUndefined()
+    const loud = redisTokenStore(client, { prefix: p, encryption: false })
+    await loud.set('l', token(), 60_000)
+    await (await loud.acquire('l', 10_000))!.release()
+    await loud.delete('l')
+    for (let i = 0; i < 40 && heard.length < 3; i++) await new Promise((r) => setTimeout(r, 25))
+    expect(heard).toEqual(['l', 'l', 'l'])
+    await sub.close()
+    await loud.close!()
+  })
+
   it('a change between the read and the wait is not missed', async () => {
     const p = prefix()
     const waiting = redisTokenStore(client, { prefix: p, encryption: false })
