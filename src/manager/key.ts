@@ -11,6 +11,20 @@ import type { GrantParameters } from '../types.js'
 
 const prefixes = new WeakMap<Configuration, string>()
 
+/** SHA-256 (base64url) of a canonical key: ours in portable code, the runtime's native one where installed. */
+let hashKey: (text: string) => string = sha256Base64url
+
+/**
+ * Installs a faster synchronous SHA-256 (base64url) for cache keys; it must give the same value as
+ * {@link sha256Base64url}, so that every instance of a fleet, whatever its runtime, computes the same keys. The
+ * Node.js entry point installs `node:crypto`'s.
+ *
+ * @internal
+ */
+export function setKeyHasher(hasher: ((text: string) => string) | undefined): void {
+  hashKey = hasher ?? sha256Base64url
+}
+
 /** The part of the key that comes from the Configuration, computed once per Configuration. */
 export function configPrefix(config: Configuration): string {
   let prefix = prefixes.get(config)
@@ -66,5 +80,5 @@ export function cacheKeyOf(
     cacheKey === undefined
       ? JSON.stringify([prefix, grantType, jkt ?? null, canonicalParameters(parameters)])
       : JSON.stringify([prefix, grantType, jkt ?? null, null, cacheKey])
-  return sha256Base64url(canonical)
+  return hashKey(canonical)
 }

@@ -24,6 +24,7 @@ import {
   type ScriptedServer,
 } from '../support/scripted-server.js'
 import { setEventPublisher } from '../../src/manager/events.js'
+import { setKeyHasher } from '../../src/manager/key.js'
 import { installManagerChannels } from '../../src/node/manager-channel.js'
 import { expectNoSecret, rejection } from './support.js'
 
@@ -404,7 +405,10 @@ describe('events', () => {
     } finally {
       diagnostics_channel.unsubscribe('grantline:manager:cache_miss', onMiss)
       // The fetch project's manager has no publisher; leave it as found.
-      if (process.env['GRANTLINE_TRANSPORT'] === 'fetch') setEventPublisher(undefined)
+      if (process.env['GRANTLINE_TRANSPORT'] === 'fetch') {
+        setEventPublisher(undefined)
+        setKeyHasher(undefined)
+      }
     }
   })
 

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest'
 import { ClientError, Configuration, ResponseBodyError } from '../../src/index.js'
 import { sha256Base64url } from '../../src/internal/sha256.js'
 import { Lru, marginMs } from '../../src/manager/cache.js'
-import { cacheKeyOf, canonicalParameters, configPrefix } from '../../src/manager/key.js'
+import { cacheKeyOf, canonicalParameters, configPrefix, setKeyHasher } from '../../src/manager/key.js'
+import { installManagerChannels } from '../../src/node/manager-channel.js'
 import { backoffMs, isTransient, neverSent, retryAfterMs, DEFAULT_RETRY } from '../../src/manager/retry.js'
 import { memoryTokenStore } from '../../src/manager/store.js'
 
@@ -78,6 +79,17 @@ describe('the cache key', () => {
     expect(key({ assertion: 'one' }, undefined, 'svc')).toBe(key({ assertion: 'two' }, undefined, 'svc'))
     expect(key({}, undefined, 'svc')).not.toBe(key({}, undefined, 'svc2'))
     expect(key({}, undefined, 'svc')).not.toBe(key({}))
+  })
+
+  it("is the same with the Node.js entry's node:crypto hasher as with the portable one", () => {
+    const params = { subject_token: 'é'.repeat(500), scope: 'a b' }
+    const portable = key(params)
+    installManagerChannels()
+    try {
+      expect(key(params)).toBe(portable)
+    } finally {
+      setKeyHasher(undefined)
+    }
   })
 
   it('is a 43-character hash that carries no parameter value', () => {
