@@ -2,7 +2,7 @@
 // with openid-client v6's `Strategy` options and behaviour. It uses only grantline's public API; `passport` and
 // `express` are type-only imports (optional peers): nothing of theirs is loaded at runtime.
 
-import type * as express from 'express'
+import type { Request as ExpressRequest } from 'express'
 import type passport from 'passport'
 import {
   formPostRequest,
@@ -138,7 +138,7 @@ export class Strategy implements passport.Strategy {
    * @example
    * ```ts
    * class MyStrategy extends Strategy {
-   *   override authorizationRequestParams(req: express.Request, options: AuthenticateOptions) {
+   *   override authorizationRequestParams(req: ExpressRequest, options: AuthenticateOptions) {
    *     const params = new URLSearchParams(super.authorizationRequestParams(req, options))
    *     params.set('ui_locales', 'de')
    *     return params
@@ -147,7 +147,7 @@ export class Strategy implements passport.Strategy {
    * ```
    */
   authorizationRequestParams<TOptions extends AuthenticateOptions>(
-    _req: express.Request,
+    _req: ExpressRequest,
     options: TOptions,
   ): URLSearchParams | Record<string, string> | undefined {
     const params = new URLSearchParams()
@@ -175,7 +175,7 @@ export class Strategy implements passport.Strategy {
    * ```
    */
   authorizationCodeGrantParameters<TOptions extends AuthenticateOptions>(
-    _req: express.Request,
+    _req: ExpressRequest,
     options: TOptions,
   ): URLSearchParams | Record<string, string> | undefined {
     const params = new URLSearchParams()
@@ -195,7 +195,7 @@ export class Strategy implements passport.Strategy {
    * strategy.currentUrl = (req) => new URL(req.originalUrl, 'https://rp.example.com')
    * ```
    */
-  currentUrl(req: express.Request): URL {
+  currentUrl(req: ExpressRequest): URL {
     return new URL(`${req.protocol}://${hostOf(req)}${req.originalUrl ?? req.url}`)
   }
 
@@ -213,7 +213,7 @@ export class Strategy implements passport.Strategy {
    * ```
    */
   shouldInitiateAuthRequest<TOptions extends AuthenticateOptions>(
-    req: express.Request,
+    req: ExpressRequest,
     currentUrl: URL,
     _options: TOptions,
   ): boolean {
@@ -239,7 +239,7 @@ export class Strategy implements passport.Strategy {
    */
   authenticate<TOptions extends AuthenticateOptions>(
     this: passport.StrategyCreated<Strategy, Strategy & passport.StrategyCreatedStatic>,
-    req: express.Request,
+    req: ExpressRequest,
     options: TOptions,
   ): void {
     const self = this as unknown as Active
@@ -261,7 +261,7 @@ export class Strategy implements passport.Strategy {
   }
 
   /** Redirects to the authorization server, keeping the PKCE verifier (and nonce, state, max_age) in the session. */
-  private async authorizationRequest(req: express.Request, options: AuthenticateOptions): Promise<void> {
+  private async authorizationRequest(req: ExpressRequest, options: AuthenticateOptions): Promise<void> {
     const active = this as unknown as Active
     const self = this
     try {
@@ -315,7 +315,7 @@ export class Strategy implements passport.Strategy {
 
   /** Completes the code grant with the session's pending request and hands the tokens to `verify`. */
   private async authorizationCodeGrant(
-    req: express.Request,
+    req: ExpressRequest,
     currentUrl: URL,
     options: AuthenticateOptions,
   ): Promise<void> {

@@ -1,7 +1,7 @@
 // The express-facing steps of grantline/passport's Strategy: the form_post callback as a Request, the session,
 // request parameters, the request's host. Types only from express.
 
-import type * as express from 'express'
+import type { Request as ExpressRequest } from 'express'
 import type { AuthorizationDetails } from '../index.js'
 
 /** The pending authorization request, kept in the session between the redirect and the callback. */
@@ -19,7 +19,7 @@ type Session = Record<string, StateData | undefined>
  * openid-client passes it; when a body parser has read it already (`express.urlencoded()`), the form is rebuilt
  * from `req.body` (extension, docs/decisions.md D84).
  */
-export function formPostRequest(req: express.Request, url: URL): Request {
+export function formPostRequest(req: ExpressRequest, url: URL): Request {
   const headers = new Headers()
   for (const [name, values] of Object.entries(req.headersDistinct)) {
     for (const value of values ?? []) headers.append(name, value)
@@ -48,7 +48,7 @@ function isFormRecord(value: unknown): value is Record<string, unknown> {
   )
 }
 
-export function sessionOf(req: express.Request): Session {
+export function sessionOf(req: ExpressRequest): Session {
   return (req as unknown as { session: Session }).session
 }
 
@@ -68,7 +68,7 @@ export function setAuthorizationDetails(
 }
 
 /** The request's host, from `X-Forwarded-Host` only when Express trusts the peer (`trust proxy`). */
-export function hostOf(req: express.Request): string | undefined {
+export function hostOf(req: ExpressRequest): string | undefined {
   try {
     const trust = req.app.get('trust proxy fn') as (address: string | undefined, hop: number) => boolean
     let value = req.get('x-forwarded-host')

@@ -1,6 +1,6 @@
 // The option and verify-function types of grantline/passport, as openid-client/passport declares them.
 
-import type * as express from 'express'
+import type { Request as ExpressRequest } from 'express'
 import type passport from 'passport'
 import type {
   AuthorizationDetails,
@@ -24,7 +24,7 @@ export type VerifyFunction = (
 
 /** A `VerifyFunction` that also receives the request (`passReqToCallback: true`). */
 export type VerifyFunctionWithRequest = (
-  req: express.Request,
+  req: ExpressRequest,
   tokens: TokenEndpointResponse & TokenEndpointResponseHelpers,
   verified: passport.AuthenticateCallback,
 ) => void
@@ -53,7 +53,7 @@ export interface AuthenticateOptions extends passport.AuthenticateOptions {
 }
 
 /** Returns the DPoP handle to use for a request, or undefined for none. */
-export type getDPoPHandle = (req: express.Request) => Promise<DPoPHandle | undefined> | DPoPHandle | undefined
+export type getDPoPHandle = (req: ExpressRequest) => Promise<DPoPHandle | undefined> | DPoPHandle | undefined
 
 /** What the two option types share (internal to grantline/passport, as in openid-client). */
 export interface StrategyOptionsBase {
