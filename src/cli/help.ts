@@ -120,7 +120,7 @@ never required); the redirect comes back to http://127.0.0.1:<random port>/callb
   },
   discover: {
     summary: "print the server's metadata",
-    usage: 'grantline discover --issuer <url> --client-id <any> [--insecure]',
+    usage: 'grantline discover --issuer <url> [--insecure]',
   },
   decode: {
     summary: "a JWT's header and claims, and whether it verifies against the issuer's JWKS",

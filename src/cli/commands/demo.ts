@@ -130,7 +130,7 @@ export async function demo({ values, positionals, term, cwd }: Invocation): Prom
     ...(mtls ? [`(secret-based clients over https: export NODE_EXTRA_CA_CERTS=${files.mtls!.ca})`] : []),
     '',
     'Try:',
-    `  ${g} discover --issuer ${issuer}${plain} --client-id public`,
+    `  ${g} discover --issuer ${issuer}${plain}`,
     `  ${g} client-credentials ${cfg} --scope api:read`,
     `  ${g} client-credentials ${cfg} --profile ${PKJWT_CLIENT} --dpop --verbose`,
     `  ${g} token client_credentials ${cfg} --profile post -p scope=api:read -o header`,
