@@ -229,6 +229,20 @@ describe('hostile UserInfo responses', () => {
     expectNothingSecret(jwtErr)
   })
 
+  it('a body over 1 MiB (JSON or JWT) or JSON nested past 100 levels is refused: OAUTH_INVALID_RESPONSE (D9, D33)', async () => {
+    const huge = `{"sub":"alice","pad":"${'x'.repeat(1100 * 1024)}"}`
+    for (const contentType of ['application/json', 'application/jwt']) {
+      userinfo((res) => send(res, 200, huge, { 'content-type': contentType }))
+      const err = await rejection(fetchUserInfo(config(), TOKEN, 'alice'))
+      expect(err).toBeInstanceOf(ClientError)
+      expect(err.code).toBe('OAUTH_INVALID_RESPONSE')
+    }
+    userinfo((res) => send(res, 200, `{"sub":"alice","deep":${'['.repeat(150)}${']'.repeat(150)}}`))
+    const deep = await rejection(fetchUserInfo(config(), TOKEN, 'alice'))
+    expect(deep.code).toBe('OAUTH_INVALID_RESPONSE')
+    expect((deep.cause as Error).message).toBe('"response" body is nested deeper than 100 levels')
+  })
+
   it('a 401 challenge is a WWWAuthenticateChallengeError whose response body stays readable', async () => {
     userinfo((res) =>
       send(res, 401, `token ${TOKEN} is expired`, {
