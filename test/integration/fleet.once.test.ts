@@ -26,6 +26,11 @@ interface Message {
   type: string
   [name: string]: unknown
 }
+interface BurstResult {
+  tokens: string[]
+  errors: string[]
+  minExpiresIn: number
+}
 interface FleetEvent {
   name: string
   event: Record<string, unknown>
@@ -36,7 +41,7 @@ class Worker {
   readonly redis: string[] = []
   readonly exited: Promise<unknown>
   #id = 0
-  readonly #results = new Map<number, (result: { tokens: string[]; errors: string[] }) => void>()
+  readonly #results = new Map<number, (result: BurstResult) => void>()
   readonly #listeners = new Set<(message: Message) => void>()
 
   constructor(readonly child: ChildProcess) {
@@ -63,7 +68,7 @@ class Worker {
     })
   }
 
-  burst(burst: Omit<Burst, 'id'>): Promise<{ tokens: string[]; errors: string[] }> {
+  burst(burst: Omit<Burst, 'id'>): Promise<BurstResult> {
     const id = ++this.#id
     return new Promise((resolve, reject) => {
       this.#results.set(id, resolve)
@@ -117,10 +122,16 @@ async function startWorker(
   return worker
 }
 
-/** A pass-through proxy to the token endpoint that can hold the next token request without ever answering. */
+/**
+ * A pass-through proxy to the token endpoint that can hold the next token request without ever answering, and
+ * rewrite `expires_in` in token responses (the server's tokens live 10 minutes; a test can't wait that long).
+ */
 interface Proxy {
   readonly origin: string
   readonly tokenPosts: number
+  /** When each token request was forwarded (ms since the epoch). */
+  readonly forwarded: number[]
+  expiresIn: number | undefined
   holdNext(): Promise<void>
   close(): Promise<void>
 }
@@ -128,6 +139,8 @@ interface Proxy {
 async function startProxy(target: string, tokenPath: string): Promise<Proxy> {
   let tokenPosts = 0
   let hold: (() => void) | undefined
+  const forwarded: number[] = []
+  const state = { expiresIn: undefined as number | undefined }
   const held: IncomingMessage[] = []
   const server: Server = createServer((req, res) => {
     const isToken = req.method === 'POST' && req.url === tokenPath
@@ -140,13 +153,29 @@ async function startProxy(target: string, tokenPath: string): Promise<Proxy> {
       onHeld()
       return
     }
+    if (isToken) forwarded.push(Date.now())
     const url = new URL(req.url ?? '/', target)
     const upstream = request(
       url,
       { method: req.method, headers: { ...req.headers, host: url.host } },
       (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers)
-        up.pipe(res)
+        const expiresIn = state.expiresIn
+        if (!isToken || expiresIn === undefined || up.statusCode !== 200) {
+          res.writeHead(up.statusCode ?? 502, up.headers)
+          up.pipe(res)
+          return
+        }
+        const chunks: Buffer[] = []
+        up.on('data', (chunk: Buffer) => chunks.push(chunk))
+        up.on('end', () => {
+          const body = Buffer.from(
+            JSON.stringify({ ...JSON.parse(Buffer.concat(chunks).toString('utf8')), expires_in: expiresIn }),
+          )
+          const headers = { ...up.headers, 'content-length': String(body.length) }
+          delete headers['transfer-encoding']
+          res.writeHead(200, headers)
+          res.end(body)
+        })
       },
     )
     upstream.on('error', () => res.destroy())
@@ -157,6 +186,13 @@ async function startProxy(target: string, tokenPath: string): Promise<Proxy> {
     origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get tokenPosts() {
       return tokenPosts
+    },
+    forwarded,
+    get expiresIn() {
+      return state.expiresIn
+    },
+    set expiresIn(value) {
+      state.expiresIn = value
     },
     holdNext: () => new Promise<void>((resolve) => (hold = resolve)),
     close: () =>
@@ -207,6 +243,7 @@ beforeAll(async () => {
     clients: {
       post: { secret: server.clients['post']!.clientSecret!, method: 'client_secret_post' },
       basic: { secret: server.clients['basic']!.clientSecret!, method: 'client_secret_basic' },
+      'jwt-secret': { secret: server.clients['jwt-secret']!.clientSecret!, method: 'client_secret_jwt' },
     },
     encryptionKey: randomBytes(32).toString('base64url'),
     lockLeaseMs: { long: 20_000, short: LEASE_MS },
@@ -269,6 +306,35 @@ describe('a fleet of processes sharing tokens through Redis', () => {
     expect(fresh.size, summary(marks)).toBe(1)
     expect(fresh.has(stale)).toBe(false)
     expect(tokenRequests(), summary(marks)).toBe(SCOPES.length + 1)
+  })
+
+  it('refreshes each key once per expiry window, ahead of expiry, for the whole fleet', async () => {
+    // Tokens said to live 4 s: refreshed in the background once less than 2 s is left (D40's margin). Every
+    // process keeps calling for 5.5 s; each window must cost one request, whoever notices it first.
+    proxy.expiresIn = 4
+    const marks = workers.map((w) => w.events.length)
+    server.requests.length = 0
+    const from = proxy.forwarded.length
+    try {
+      const end = Date.now() + 5_500
+      while (Date.now() < end) {
+        const results = await Promise.all(
+          workers.map((w) => w.burst({ callers: 5, clientId: 'jwt-secret', scope: 'api:read' })),
+        )
+        expect(results.flatMap((r) => r.errors)).toEqual([])
+        for (const r of results) expect(r.minExpiresIn).toBeGreaterThan(0) // never a token past its expiry
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+    } finally {
+      proxy.expiresIn = undefined
+    }
+    const sent = proxy.forwarded.slice(from)
+    expect(tokenRequests()).toBe(sent.length)
+    expect(sent.length, summary(marks)).toBeGreaterThanOrEqual(2) // the first token, and at least one refresh
+    // One request per window: consecutive requests are a window apart (2 s; 1 s allows for a slow first answer),
+    // never two for the same window.
+    for (let i = 1; i < sent.length; i++)
+      expect(sent[i]! - sent[i - 1]!, summary(marks)).toBeGreaterThan(1_000)
   })
 
   it('recovers when the lock holder dies mid-refresh: another process takes over after the lease', async () => {

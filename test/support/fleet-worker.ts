@@ -10,6 +10,7 @@
 import { createClient } from 'redis'
 import {
   ClientSecretBasic,
+  ClientSecretJwt,
   ClientSecretPost,
   Configuration,
   allowInsecureRequests,
@@ -23,7 +24,10 @@ export interface FleetInit {
   /** `issuer` and `token_endpoint` of the authorization server (or of a proxy in front of it). */
   metadata: { issuer: string; token_endpoint: string }
   /** client_id → its secret and how it authenticates. */
-  clients: Record<string, { secret: string; method: 'client_secret_basic' | 'client_secret_post' }>
+  clients: Record<
+    string,
+    { secret: string; method: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' }
+  >
   /** The store's AES-256-GCM key, base64url. */
   encryptionKey: string
   /** Lock leases of the worker's two managers (one store): `short` for tests that wait for a lease to run out. */
@@ -95,7 +99,12 @@ async function init(options: FleetInit) {
   }
   const configs = new Map<string, Configuration>()
   for (const [clientId, { secret, method }] of Object.entries(options.clients)) {
-    const auth = method === 'client_secret_basic' ? ClientSecretBasic(secret) : ClientSecretPost(secret)
+    const auth =
+      method === 'client_secret_basic'
+        ? ClientSecretBasic(secret)
+        : method === 'client_secret_jwt'
+          ? ClientSecretJwt(secret)
+          : ClientSecretPost(secret)
     const config = new Configuration(options.metadata as ServerMetadata, clientId, {}, auth)
     allowInsecureRequests(config)
     configs.set(clientId, config)
@@ -126,6 +135,10 @@ async function burst({ id, callers, clientId, scope, forceRefresh, lease = 'long
     type: 'result',
     id,
     tokens: settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.access_token] : [])),
+    // The least lifetime left of a token served (seconds): never 0 or less.
+    minExpiresIn: Math.min(
+      ...settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value.expiresIn() ?? Infinity] : [])),
+    ),
     errors: settled.flatMap((s) =>
       s.status === 'rejected' ? [`${(s.reason as Error)?.name}: ${(s.reason as Error)?.message}`] : [],
     ),
