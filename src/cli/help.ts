@@ -129,7 +129,7 @@ never required); the redirect comes back to http://127.0.0.1:<random port>/callb
 {header, payload, verified, jwks_uri, expired}; exit 5 when the signature does not verify.`,
   },
   demo: {
-    summary: 'start the embedded authorization server and print the flags to use against it',
+    summary: 'start the embedded authorization server (dev only, from a clone) and print the flags to use',
     usage: 'grantline demo [--mtls] [--require-dpop-nonce] [--dir <folder>] [-o json]',
     details: `Development only: it runs demo/server.ts (oidc-provider) from a clone of the grantline repository,
 loading oidc-provider and tsx (devDependencies) only when this command runs. It writes the client

@@ -6,7 +6,12 @@ import { existsSync, mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { prepareDemo, type DemoFiles, type DemoServer } from '../../src/cli/commands/demo-setup.js'
+import {
+  PKJWT_CLIENT,
+  prepareDemo,
+  type DemoFiles,
+  type DemoServer,
+} from '../../src/cli/commands/demo-setup.js'
 import {
   DEMO_ACCOUNT,
   DEMO_PASSWORD,
@@ -96,6 +101,26 @@ describe.concurrent('login by HTTP on the printed URL', () => {
   test('--par pushes the request first: the URL carries only client_id and request_uri', async () => {
     const { url, done } = await startLogin(['--par'])
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri'])
+    await fetch(await loginForCallbackUrl(url))
+    const result = await done
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout).id_token).toEqual(expect.any(String))
+  })
+
+  test('--jarm: the authorization response comes back as a signed JWT (response_mode=jwt) and is verified', async () => {
+    const { url, done } = await startLogin(['--jarm'])
+    expect(url.searchParams.get('response_mode')).toBe('jwt')
+    const callback = await loginForCallbackUrl(url)
+    expect([...callback.searchParams.keys()]).toEqual(['response'])
+    await fetch(callback)
+    const result = await done
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout).id_token).toEqual(expect.any(String))
+  })
+
+  test("--jar: a request object signed with the client's key; the client authenticates with private_key_jwt", async () => {
+    const { url, done } = await startLogin(['--profile', PKJWT_CLIENT, '--jar', files.pemFile])
+    expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request'])
     await fetch(await loginForCallbackUrl(url))
     const result = await done
     expect(result.code, result.stderr).toBe(0)

@@ -96,6 +96,14 @@ export async function prepareDemo(server: DemoServer, dir: string, samlXml: stri
     client_id: PKJWT_CLIENT,
     token_endpoint_auth_method: 'private_key_jwt',
     jwks: { keys: [registeredJwk] },
+    // `grantline login` too: a native app's loopback redirect (any port, RFC 8252 §7.3), request objects
+    // signed with the same key (--jar).
+    application_type: 'native',
+    grant_types: [
+      ...new Set([...((rest['grant_types'] as string[] | undefined) ?? []), 'authorization_code']),
+    ],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
   })
   // The JWT bearer grant of the embedded server trusts a client's registered keys for assertions it issues itself.
   server.clients[PKJWT_CLIENT] = {

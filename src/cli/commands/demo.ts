@@ -139,6 +139,7 @@ export async function demo({ values, positionals, term, cwd }: Invocation): Prom
     `  ${g} saml2-bearer ${cfg} --assertion-file ${files.samlFile} --scope api:read`,
     `  ${g} device ${cfg} --profile public --scope openid     (then type: approve <user code>)`,
     `  ${g} login ${cfg} --profile native --scope openid     (sign in as alice / wonderland)`,
+    `  ${g} login ${cfg} --profile ${PKJWT_CLIENT} --jar ${files.jwkFile} --jarm --scope openid`,
     `  ${g} introspect ${cfg} --token-file ${subjectToken}`,
     `  ${g} decode --token-file <file with an ID Token>${plain}`,
     '',
