@@ -40,6 +40,10 @@ export type RedisTokenStoreEvent =
       type: 'subscriber_error'
       error: unknown
     }
+  | {
+      /** The notification connection listens (once, when it first subscribed). */
+      type: 'subscribed'
+    }
 
 /** Options of {@link redisTokenStore}. */
 export interface RedisTokenStoreOptions {
@@ -305,6 +309,7 @@ function changeNotifier(
         subscribed = true
         // Changes before the subscription took effect were not heard: let the first waiters re-read.
         wakeAll()
+        emit({ type: 'subscribed' })
         return true
       } catch (error) {
         emit({ type: 'subscriber_error', error })

@@ -405,17 +405,29 @@ describe('refresh locks', () => {
   })
 })
 
+/** An onEvent that resolves `done` at the store's `subscribed` event. */
+function subscribedEvent() {
+  let onEvent!: (event: RedisTokenStoreEvent) => void
+  const done = new Promise<void>((resolve) => {
+    onEvent = (event) => {
+      if (event.type === 'subscribed') resolve()
+    }
+  })
+  return { onEvent, done }
+}
+
 describe('waitForChange and close', () => {
   const outcome = (wait: Promise<void>, ms: number) =>
     Promise.race([wait.then(() => 'changed'), new Promise((r) => setTimeout(() => r('still waiting'), ms))])
 
   it('wakes on a set, delete or lock release by another connection; times out otherwise', async () => {
     const p = prefix()
-    const waiting = redisTokenStore(client, { prefix: p, encryption: false })
+    const listening = subscribedEvent()
+    const waiting = redisTokenStore(client, { prefix: p, encryption: false, onEvent: listening.onEvent })
     const writer = redisTokenStore(await connect(), { prefix: p, encryption: false })
     const lock = await writer.acquire('w', 10_000)
     expect(await waiting.acquire('w', 10_000)).toBeUndefined() // a loser: the store prepares to listen
-    await new Promise((resolve) => setTimeout(resolve, 100)) // (its first waiters re-read once it listens)
+    await listening.done // (its first waiters re-read once it listens)
     expect(await waiting.get('w')).toBeUndefined()
 
     let wait = waiting.waitForChange!('w', 20_000)
@@ -467,11 +479,12 @@ describe('waitForChange and close', () => {
 
   it('a change between the read and the wait is not missed', async () => {
     const p = prefix()
-    const waiting = redisTokenStore(client, { prefix: p, encryption: false })
+    const listening = subscribedEvent()
+    const waiting = redisTokenStore(client, { prefix: p, encryption: false, onEvent: listening.onEvent })
     const writer = redisTokenStore(await connect(), { prefix: p, encryption: false })
     // Subscribe first (a wait that times out at once), as the store does when a lock is taken by another.
     await waiting.waitForChange!('gap', 1)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await listening.done
     expect(await waiting.get('gap')).toBeUndefined()
     await writer.set('gap', token(), 60_000)
     await new Promise((resolve) => setTimeout(resolve, 100)) // the notification arrives before the wait starts
@@ -483,9 +496,10 @@ describe('waitForChange and close', () => {
     const own = await connect()
     const connections = async () => (await client.clientList()).length
     const before = await connections()
-    const store = redisTokenStore(own, { prefix: prefix(), encryption: false })
+    const listening = subscribedEvent()
+    const store = redisTokenStore(own, { prefix: prefix(), encryption: false, onEvent: listening.onEvent })
     await store.waitForChange!('c', 1)
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await listening.done
     expect(await connections()).toBe(before + 1)
     const pending = store.waitForChange!('c', 60_000)
     await store.close!()
