@@ -1,5 +1,13 @@
 // The one public barrel: explicit named exports only.
 
+/**
+ * The portable core: every grant, client authentication method, DPoP, discovery, ID Token validation,
+ * authorization requests and the token manager. Runs on Node.js, Deno, Bun, browsers and workerd; drop-in
+ * compatible with openid-client v6 (`import * as client from 'grantline'`).
+ *
+ * @module grantline
+ */
+
 export { Configuration, allowInsecureRequests, getJwksCache, setJwksCache } from './configuration.js'
 export {
   ClientError,

@@ -2,6 +2,13 @@
 // with openid-client v6's `Strategy` options and behaviour. It uses only grantline's public API; `passport` and
 // `express` are type-only imports (optional peers): nothing of theirs is loaded at runtime.
 
+/**
+ * A Passport strategy for signing users in with OpenID Connect / OAuth 2.0 through grantline, with
+ * openid-client v6's `Strategy` options and behaviour (`passport` and `express` are optional peers).
+ *
+ * @module grantline/passport
+ */
+
 import type { Request as ExpressRequest } from 'express'
 import type passport from 'passport'
 import {
