@@ -18,15 +18,28 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
  * `expiresIn()` helpers.
  *
  * @example
+ * Requesting an access token with the JWT Bearer grant:
+ *
  * ```ts
- * const tokens = await genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:jwt-bearer', {
+ * let config!: client.Configuration
+ * let assertion!: string
+ *
+ * const tokens = await client.genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:jwt-bearer', {
  *   scope: 'api:read',
  *   assertion,
  * })
+ * console.log(tokens.access_token, tokens.expiresIn())
  * ```
  *
+ * @param config - The client's configuration; its server metadata must name a `token_endpoint`.
+ * @param grantType - The `grant_type` value: an absolute URI for an extension grant.
  * @param parameters - The grant's parameters. An array value becomes repeated parameters (several `resource`
  *   or `audience` values).
+ * @param options - `DPoP`: a handle from {@link getDPoPHandle} to bind the token to a key.
+ * @returns The token response, with `claims()` (the validated ID Token's claims, if any) and `expiresIn()`.
+ * @see [Token Exchange (RFC 8693)](https://www.rfc-editor.org/rfc/rfc8693.html)
+ * @see [JWT Bearer Token Grant (RFC 7523 §2.1)](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.1)
+ * @see [SAML 2.0 Bearer Assertion Grant (RFC 7522 §2.1)](https://www.rfc-editor.org/rfc/rfc7522.html#section-2.1)
  */
 export async function genericGrantRequest(
   config: Configuration,
