@@ -17,7 +17,12 @@ import type {
  *
  * @example
  * ```ts
- * const { access_token } = await clientCredentialsGrant(config, { scope: 'api:read', resource: [a, b] })
+ * let config!: client.Configuration
+ *
+ * const { access_token } = await client.clientCredentialsGrant(config, {
+ *   scope: 'api:read',
+ *   resource: ['https://api.example.com', 'https://ledger.example.com'],
+ * })
  * ```
  */
 export async function clientCredentialsGrant(
