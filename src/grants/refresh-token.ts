@@ -15,7 +15,10 @@ import type {
  *
  * @example
  * ```ts
- * const tokens = await refreshTokenGrant(config, previous.refresh_token!)
+ * let config!: client.Configuration
+ * let previous!: client.TokenEndpointResponse
+ *
+ * const tokens = await client.refreshTokenGrant(config, previous.refresh_token!)
  * ```
  */
 export async function refreshTokenGrant(
