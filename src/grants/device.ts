@@ -38,9 +38,11 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
  *
  * @example
  * ```ts
- * const response = await initiateDeviceAuthorization(config, { scope: 'openid offline_access' })
+ * let config!: client.Configuration
+ *
+ * const response = await client.initiateDeviceAuthorization(config, { scope: 'openid offline_access' })
  * console.log(`Visit ${response.verification_uri} and enter ${response.user_code}`)
- * const tokens = await pollDeviceAuthorizationGrant(config, response)
+ * const tokens = await client.pollDeviceAuthorizationGrant(config, response)
  * ```
  */
 export async function initiateDeviceAuthorization(
@@ -69,7 +71,10 @@ export async function initiateDeviceAuthorization(
  *
  * @example
  * ```ts
- * const tokens = await pollDeviceAuthorizationGrant(config, response, undefined, {
+ * let config!: client.Configuration
+ * let response!: client.DeviceAuthorizationResponse
+ *
+ * const tokens = await client.pollDeviceAuthorizationGrant(config, response, undefined, {
  *   signal: AbortSignal.timeout(120_000),
  * })
  * ```
