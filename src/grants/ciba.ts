@@ -31,12 +31,14 @@ export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba'
  *
  * @example
  * ```ts
- * const response = await initiateBackchannelAuthentication(config, {
+ * let config!: client.Configuration
+ *
+ * const response = await client.initiateBackchannelAuthentication(config, {
  *   scope: 'openid',
  *   login_hint: 'alice@example.com',
  *   binding_message: 'W4SCT',
  * })
- * const tokens = await pollBackchannelAuthenticationGrant(config, response)
+ * const tokens = await client.pollBackchannelAuthenticationGrant(config, response)
  * ```
  */
 export async function initiateBackchannelAuthentication(
@@ -58,6 +60,25 @@ export async function initiateBackchannelAuthentication(
 /**
  * Polls the token endpoint with `auth_req_id` until the end-user approves or denies (CIBA Core §10–11), with
  * the same interval, `slow_down` and `Retry-After` rules as the device flow.
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ * let response!: client.BackchannelAuthenticationResponse
+ *
+ * const tokens = await client.pollBackchannelAuthenticationGrant(config, response, undefined, {
+ *   signal: AbortSignal.timeout(300_000),
+ * })
+ * ```
+ *
+ * @param config - The client's configuration.
+ * @param backchannelAuthenticationResponse - What {@link initiateBackchannelAuthentication} resolved to.
+ * @param parameters - Extra parameters for each token request.
+ * @param options - `signal` to stop polling, `DPoP` to bind the token.
+ * @returns The token response once the end-user approved.
+ * @see [OpenID Connect CIBA Core 1.0](https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html)
+ * @see [D16: interval and deadline checks](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d16)
+ * @see [D25: at least one second between polls](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d25)
  */
 export async function pollBackchannelAuthenticationGrant(
   config: Configuration,
