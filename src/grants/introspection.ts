@@ -39,7 +39,10 @@ export interface IntrospectionResponse {
  *
  * @example
  * ```ts
- * const { active, scope } = await tokenIntrospection(config, accessToken)
+ * let config!: client.Configuration
+ * let accessToken!: string
+ *
+ * const { active, scope } = await client.tokenIntrospection(config, accessToken)
  * ```
  */
 export async function tokenIntrospection(
