@@ -11,7 +11,10 @@ import type { GrantParameters } from '../types.js'
  *
  * @example
  * ```ts
- * await tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })
+ * let config!: client.Configuration
+ * let tokens!: client.TokenEndpointResponse
+ *
+ * await client.tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })
  * ```
  */
 export async function tokenRevocation(
