@@ -27,7 +27,15 @@ import type { CustomFetch, DPoPOptions, FetchBody } from '../types.js'
  *
  * @example
  * ```ts
- * const response = await fetchProtectedResource(config, tokens.access_token, new URL(api), 'GET')
+ * let config!: client.Configuration
+ * let tokens!: client.TokenEndpointResponse
+ *
+ * const response = await client.fetchProtectedResource(
+ *   config,
+ *   tokens.access_token,
+ *   new URL('https://api.example.com/accounts'),
+ *   'GET',
+ * )
  * const data = await response.json()
  * ```
  *
