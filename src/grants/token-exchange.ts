@@ -59,9 +59,12 @@ export interface TokenExchangeResponse extends TokenEndpointResponse {
  *
  * @example
  * ```ts
- * const exchanged = await tokenExchangeGrant(config, {
+ * let config!: client.Configuration
+ * let incoming!: string // the access token a caller presented
+ *
+ * const exchanged = await client.tokenExchangeGrant(config, {
  *   subject_token: incoming,
- *   subject_token_type: TokenType.AccessToken,
+ *   subject_token_type: client.TokenType.AccessToken,
  *   audience: ['billing', 'ledger'],
  * })
  * ```
