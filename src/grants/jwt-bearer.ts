@@ -56,7 +56,10 @@ export interface JwtBearerAssertionInput extends JwtBearerSignOptions {
  *
  * @example
  * ```ts
- * const assertion = await signJwtBearerAssertion(config, { key: privateKey, kid: 'issuer-key-1' }, {
+ * let config!: client.Configuration
+ * let privateKey!: CryptoKey
+ *
+ * const assertion = await client.signJwtBearerAssertion(config, { key: privateKey, kid: 'issuer-key-1' }, {
  *   iss: 'https://workload.example.com',
  *   sub: 'service-42',
  * })
@@ -114,8 +117,14 @@ export async function signJwtBearerAssertion(
  *
  * @example
  * ```ts
- * const tokens = await jwtBearerGrant(config, workloadIdentityToken, { scope: 'api:read' })
- * const built = await jwtBearerGrant(config, { privateKey, claims: { sub: 'service-42' } })
+ * let config!: client.Configuration
+ * let workloadIdentityToken!: string
+ * let privateKey!: CryptoKey
+ *
+ * // an assertion someone else issued
+ * const tokens = await client.jwtBearerGrant(config, workloadIdentityToken, { scope: 'api:read' })
+ * // or one signed here
+ * const built = await client.jwtBearerGrant(config, { privateKey, claims: { sub: 'service-42' } })
  * ```
  */
 export async function jwtBearerGrant(
