@@ -28,7 +28,10 @@ export interface Saml2BearerGrantOptions extends DPoPOptions {
  *
  * @example
  * ```ts
- * const tokens = await saml2BearerGrant(config, assertionXml, { scope: 'api:read' })
+ * let config!: client.Configuration
+ * let assertionXml!: string // the SAML 2.0 assertion, as issued
+ *
+ * const tokens = await client.saml2BearerGrant(config, assertionXml, { scope: 'api:read' })
  * ```
  */
 export async function saml2BearerGrant(
