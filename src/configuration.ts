@@ -161,7 +161,21 @@ export function stateOf(config: unknown): ConfigState {
   return state
 }
 
-/** Lifts the HTTPS-only rule for every request this configuration makes. Meant for local development. */
+/**
+ * Lifts the HTTPS-only rule for every request this configuration makes. Meant for local development, e.g.
+ * against grantline's embedded authorization server on `http://127.0.0.1`; never in production.
+ *
+ * @example
+ * ```ts
+ * const config = await client.discovery(new URL('http://127.0.0.1:3000'), 'my-client', 'my-secret', undefined, {
+ *   execute: [client.allowInsecureRequests],
+ * })
+ * // or, on a configuration built by hand:
+ * client.allowInsecureRequests(config)
+ * ```
+ *
+ * @param config - The configuration whose requests may use `http:`.
+ */
 export function allowInsecureRequests(config: Configuration): void {
   stateOf(config).tlsOnly = false
 }
@@ -264,7 +278,23 @@ export function clockToleranceOf(state: ConfigState): number {
   return toleranceOf(state.client)
 }
 
-/** Returns a copy of the configuration's JWKS cache once it has been filled (DECISIONS D8: a copy, not the live object). */
+/**
+ * Returns a copy of the configuration's JWKS cache once it has been filled, so that a stateless worker can hand
+ * it to the next one ({@link setJwksCache}). A copy, not the live object (D8).
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ * let kv!: { put(key: string, value: string): Promise<void> }
+ *
+ * const cache = client.getJwksCache(config)
+ * if (cache !== undefined) await kv.put('jwks', JSON.stringify(cache))
+ * ```
+ *
+ * @param config - The configuration whose server's keys were fetched.
+ * @returns The cached JWKS and when it was fetched, or `undefined` before the first fetch.
+ * @see [D8: a copy](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d8)
+ */
 export function getJwksCache(config: Configuration): ExportedJWKSCache | undefined {
   const { jwks } = stateOf(config)
   if (jwks.uat === undefined || jwks.jwks === undefined) return undefined
@@ -273,7 +303,21 @@ export function getJwksCache(config: Configuration): ExportedJWKSCache | undefin
 
 /**
  * Seeds the configuration's JWKS cache, e.g. from a store shared by stateless workers. The value is copied; a
- * cache older than 300 seconds is accepted here but ignored (re-fetched) when a key is needed.
+ * cache older than 300 seconds is accepted here but ignored (re-fetched) when a key is needed. It replaces a
+ * JWKS already in memory (D19).
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ * let kv!: { get(key: string): Promise<string | null> }
+ *
+ * const saved = await kv.get('jwks')
+ * if (saved !== null) client.setJwksCache(config, JSON.parse(saved) as client.ExportedJWKSCache)
+ * ```
+ *
+ * @param config - The configuration to seed.
+ * @param jwksCache - What {@link getJwksCache} returned, possibly in another process.
+ * @see [D19: the imported cache replaces the one in memory](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d19)
  */
 export function setJwksCache(config: Configuration, jwksCache: ExportedJWKSCache): void {
   const state = stateOf(config)
