@@ -93,13 +93,70 @@ export class AuthorizationResponseError extends Error {
   }
 }
 
-/** Type guards that work across realms and bundling duplicates, where `instanceof` may not. */
+/**
+ * Whether `value` is a {@link ClientError}: a type guard that also works across realms and bundling duplicates,
+ * where `instanceof` may not.
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ *
+ * try {
+ *   await client.clientCredentialsGrant(config)
+ * } catch (err) {
+ *   if (client.isClientError(err)) console.error(err.code, err.message)
+ *   else throw err
+ * }
+ * ```
+ *
+ * @param value - Anything caught.
+ */
 export function isClientError(value: unknown): value is ClientError {
   return value instanceof ClientError || (value instanceof Error && value.name === 'ClientError')
 }
+/**
+ * Whether `value` is a {@link ResponseBodyError}: the server answered with an OAuth error body (`error`,
+ * `error_description`), e.g. `invalid_grant` for a spent refresh token.
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ * let refreshToken!: string
+ *
+ * try {
+ *   await client.refreshTokenGrant(config, refreshToken)
+ * } catch (err) {
+ *   if (client.isResponseBodyError(err) && err.error === 'invalid_grant') {
+ *     // the refresh token is no longer valid: sign the user in again
+ *   } else throw err
+ * }
+ * ```
+ *
+ * @param value - Anything caught.
+ */
 export function isResponseBodyError(value: unknown): value is ResponseBodyError {
   return hasCode(value, 'OAUTH_RESPONSE_BODY_ERROR')
 }
+/**
+ * Whether `value` is a {@link WWWAuthenticateChallengeError}: the server refused the request with a
+ * `WWW-Authenticate` challenge, whose parsed parameters are in `err.cause`.
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ * let accessToken!: string
+ *
+ * try {
+ *   await client.fetchProtectedResource(config, accessToken, new URL('https://api.example.com/me'), 'GET')
+ * } catch (err) {
+ *   if (client.isWWWAuthenticateChallengeError(err)) {
+ *     for (const challenge of err.cause) console.error(challenge.scheme, challenge.parameters.error)
+ *   } else throw err
+ * }
+ * ```
+ *
+ * @param value - Anything caught.
+ */
 export function isWWWAuthenticateChallengeError(value: unknown): value is WWWAuthenticateChallengeError {
   return hasCode(value, 'OAUTH_WWW_AUTHENTICATE_CHALLENGE')
 }
