@@ -6,6 +6,17 @@ import { checkSecretArgument, secretFor } from './secret.js'
 /**
  * `client_secret_basic` (RFC 6749 §2.3.1): HTTP Basic with the client ID and secret, each
  * form-urlencoded before base64, so that `:` and non-ASCII characters survive.
+ *
+ * @example
+ * ```ts
+ * let server!: client.ServerMetadata
+ *
+ * const config = new client.Configuration(server, 'my-client', undefined, client.ClientSecretBasic('s3cr3t'))
+ * ```
+ *
+ * @param clientSecret - The secret; without it, the `client_secret` of the client metadata is used.
+ * @returns The client authentication function for a {@link Configuration}.
+ * @see [RFC 6749 §2.3.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-2.3.1)
  */
 export function ClientSecretBasic(clientSecret?: string): ClientAuth {
   checkSecretArgument(clientSecret)
