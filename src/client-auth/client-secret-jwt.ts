@@ -27,6 +27,8 @@ function importHmacKey(secret: string): Promise<CryptoKey> {
  *
  * @example
  * ```ts
+ * let server!: client.ServerMetadata
+ *
  * const config = new client.Configuration(server, 'my-client', undefined, client.ClientSecretJwt('s3cr3t'))
  * // a server that wants the token endpoint URL as the audience:
  * client.ClientSecretJwt('s3cr3t', { audience: 'token_endpoint' })
