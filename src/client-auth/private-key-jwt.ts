@@ -20,6 +20,9 @@ import {
  *
  * @example
  * ```ts
+ * let server!: client.ServerMetadata
+ * let privateJwk!: JsonWebKey
+ *
  * const key = await crypto.subtle.importKey('jwk', privateJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
  * const config = new client.Configuration(server, 'my-client', undefined, client.PrivateKeyJwt({ key, kid: 'k1' }))
  * ```
