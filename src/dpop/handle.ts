@@ -135,6 +135,8 @@ async function accessTokenHash(accessToken: string): Promise<string> {
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ *
  * const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair())
  * const tokens = await client.genericGrantRequest(config, 'client_credentials', {}, { DPoP })
  * tokens.token_type // 'dpop'
