@@ -37,6 +37,8 @@ function generationParams(alg: string, modulusLength: number): KeyGenParams | un
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ *
  * const keyPair = await client.randomDPoPKeyPair('PS256', { modulusLength: 3072 })
  * const DPoP = client.getDPoPHandle(config, keyPair)
  * ```
