@@ -77,10 +77,12 @@ export async function discovery(
  *
  * @example
  * ```ts
- * const config = await dynamicClientRegistration(
+ * let initialAccessToken!: string
+ *
+ * const config = await client.dynamicClientRegistration(
  *   new URL('https://op.example.com'),
  *   { redirect_uris: ['https://rp.example.com/cb'], token_endpoint_auth_method: 'client_secret_basic' },
- *   ClientSecretBasic(),
+ *   client.ClientSecretBasic(),
  *   { initialAccessToken },
  * )
  * ```
