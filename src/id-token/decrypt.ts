@@ -28,6 +28,8 @@ const ECDH_ES = ['ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ *
  * const { privateKey } = await crypto.subtle.generateKey(
  *   { name: 'ECDH', namedCurve: 'P-256' }, false, ['deriveBits'])
  * enableDecryptingResponses(config, undefined, { key: privateKey, kid: 'enc-1' })
