@@ -50,6 +50,8 @@ export function certificateAgentOf(fetch: CustomFetch): Agent | undefined {
  * import { mtlsFetch } from 'grantline/node'
  * import { readFileSync } from 'node:fs'
  *
+ * let server!: client.ServerMetadata
+ *
  * const config = new client.Configuration(
  *   server,
  *   'my-client',
@@ -78,6 +80,12 @@ export function mtlsFetch(options: MtlsFetchOptions): MtlsFetch {
  *
  * @example
  * ```ts
+ * import * as client from 'grantline'
+ * import { useClientCertificate } from 'grantline/node'
+ * import { readFileSync } from 'node:fs'
+ *
+ * let config!: client.Configuration
+ *
  * useClientCertificate(config, { cert: readFileSync('client.crt'), key: readFileSync('client.key') })
  * ```
  */
