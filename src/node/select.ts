@@ -41,6 +41,19 @@ const envProxy = asksForEnvironmentProxies()
  * unless the application has replaced `fetch`, installed an undici global dispatcher, or asked Node for
  * environment proxies). The environment variable `GRANTLINE_TRANSPORT` sets the initial mode. Returns the
  * previous mode.
+ *
+ * @example
+ * ```ts
+ * import { setTransport } from 'grantline/node'
+ *
+ * // every request without a customFetch goes through the global fetch (e.g. to record it with undici's MockAgent)
+ * const previous = setTransport('fetch')
+ * // ...
+ * setTransport(previous)
+ * ```
+ *
+ * @param next - `'node'`, `'fetch'` or `'auto'`.
+ * @returns The mode before this call.
  */
 export function setTransport(next: TransportMode): TransportMode {
   if (typeof next !== 'string' || !MODES.has(next)) {
