@@ -36,8 +36,8 @@ const baseOptions = {
   moduleResolution: ts.ModuleResolutionKind.Bundler,
   lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts'],
   types: ['node'],
+  // a user's usual settings: strict, without exactOptionalPropertyTypes
   strict: true,
-  exactOptionalPropertyTypes: true,
   skipLibCheck: true,
   noEmit: true,
   allowImportingTsExtensions: false,
