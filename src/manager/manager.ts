@@ -83,8 +83,11 @@ export interface TokenManager {
    * @returns The validated token response with `claims()` and `expiresIn()`.
    * @example
    * ```ts
+   * let manager!: client.TokenManager
+   * let config!: client.Configuration
+   *
    * const tokens = await manager.get(config, 'client_credentials', { scope: 'api:read' })
-   * await fetch(api, { headers: { authorization: `Bearer ${tokens.access_token}` } })
+   * await fetch('https://api.example.com/accounts', { headers: { authorization: `Bearer ${tokens.access_token}` } })
    * ```
    */
   get(
@@ -102,6 +105,13 @@ export interface TokenManager {
    * @returns Resolves when the store has been updated too.
    * @example
    * ```ts
+   * let manager!: client.TokenManager
+   * let config!: client.Configuration
+   *
+   * const tokens = await manager.get(config, 'client_credentials')
+   * const res = await fetch('https://api.example.com/accounts', {
+   *   headers: { authorization: `Bearer ${tokens.access_token}` },
+   * })
    * if (res.status === 401) await manager.invalidate(tokens)
    * ```
    */
@@ -116,7 +126,11 @@ export interface TokenManager {
    * @returns The unsubscribe function.
    * @example
    * ```ts
-   * const off = manager.on('refresh_failed', (e) => log.warn('token refresh failed', e.key, e.error.code))
+   * let manager!: client.TokenManager
+   *
+   * const off = manager.on('refresh_failed', (e) => console.warn('token refresh failed', e.key, e.error.code))
+   * // later
+   * off()
    * ```
    */
   on<E extends TokenManagerEventName>(event: E, listener: TokenManagerListener<E>): () => void
@@ -127,7 +141,9 @@ export interface TokenManager {
    * @returns Resolves once closed.
    * @example
    * ```ts
-   * process.on('SIGTERM', () => manager.close())
+   * let manager!: client.TokenManager
+   *
+   * process.on('SIGTERM', () => void manager.close())
    * ```
    */
   close(): Promise<void>
@@ -224,6 +240,9 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  * @example
  * ```ts
  * import * as client from 'grantline'
+ *
+ * let config!: client.Configuration
+ * let incomingAccessToken!: string
  *
  * const manager = client.createTokenManager()
  * const tokens = await manager.get(config, 'urn:ietf:params:oauth:grant-type:token-exchange', {
