@@ -118,7 +118,11 @@ function readChecks(state: ConfigState, checks: unknown): Checks {
  *
  * @example
  * ```ts
- * const tokens = await authorizationCodeGrant(config, new URL(request.url, 'https://rp.example.com'), {
+ * let config!: client.Configuration
+ * let request!: { url: string } // the callback request, as your framework gives it
+ * let session!: { codeVerifier: string; state: string; nonce: string } // saved when the login started
+ *
+ * const tokens = await client.authorizationCodeGrant(config, new URL(request.url, 'https://rp.example.com'), {
  *   pkceCodeVerifier: session.codeVerifier,
  *   expectedState: session.state,
  *   expectedNonce: session.nonce,
@@ -128,9 +132,13 @@ function readChecks(state: ConfigState, checks: unknown): Checks {
  *
  * @example
  * ```ts
- * // a form_post callback, with DPoP-bound tokens
- * const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
- * const tokens = await authorizationCodeGrant(config, request, { pkceCodeVerifier }, undefined, { DPoP })
+ * let config!: client.Configuration
+ * let request!: Request // a form_post callback (a POST with the parameters in its body)
+ * let pkceCodeVerifier!: string
+ *
+ * // with DPoP-bound tokens
+ * const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair())
+ * const tokens = await client.authorizationCodeGrant(config, request, { pkceCodeVerifier }, undefined, { DPoP })
  * ```
  */
 export async function authorizationCodeGrant(
