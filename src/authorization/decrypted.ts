@@ -47,6 +47,12 @@ export { decryptedJws, decryptedOf, recordDecrypted } from '../internal/decrypte
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let privateKey!: CryptoKey
+ * let currentUrl!: URL
+ * let pkceCodeVerifier!: string
+ * let expectedState!: string
+ *
  * enableDecryptingResponses(config, undefined, privateKey)
  * const tokens = await authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier, expectedState })
  * const signed = getDecryptedResponses(tokens)
@@ -55,6 +61,10 @@ export { decryptedJws, decryptedOf, recordDecrypted } from '../internal/decrypte
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let accessToken!: string
+ * let subject!: string
+ *
  * const userInfo = await fetchUserInfo(config, accessToken, subject)
  * const signed: string | undefined = getDecryptedResponses(userInfo)
  * ```
