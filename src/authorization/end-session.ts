@@ -18,6 +18,9 @@ import type { AuthorizationParameters } from './url.js'
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let tokens!: client.TokenEndpointResponse
+ *
  * const url = client.buildEndSessionUrl(config, {
  *   id_token_hint: tokens.id_token!,
  *   post_logout_redirect_uri: 'https://rp.example.com/signed-out',
