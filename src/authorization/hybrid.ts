@@ -31,6 +31,10 @@ import { decryptedJws } from './decrypted.js'
  *
  * @example
  * ```ts
+ * let server!: URL
+ * let clientId!: string
+ * let clientSecret!: string
+ *
  * const config = await discovery(server, clientId, clientSecret, undefined, {
  *   execute: [useCodeIdTokenResponseType],
  * })
@@ -57,6 +61,10 @@ export function useCodeIdTokenResponseType(config: Configuration): void {
  *
  * @example
  * ```ts
+ * let server!: URL
+ * let clientId!: string
+ * let clientSecret!: string
+ *
  * const config = await discovery(server, clientId, clientSecret, undefined, {
  *   execute: [useCodeIdTokenResponseType, enableDetachedSignatureResponseChecks],
  * })
