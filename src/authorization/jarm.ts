@@ -18,6 +18,10 @@ import { decryptedJws } from './decrypted.js'
  *
  * @example
  * ```ts
+ * let server!: URL
+ * let clientId!: string
+ * let clientSecret!: string
+ *
  * const config = await discovery(server, clientId, clientSecret, undefined, {
  *   execute: [useJwtResponseMode],
  * })
