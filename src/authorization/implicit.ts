@@ -30,6 +30,9 @@ import { decryptedJws, recordDecrypted, type WithDecryptedResponse } from './dec
  *
  * @example
  * ```ts
+ * let server!: URL
+ * let clientId!: string
+ *
  * const config = await discovery(server, clientId, undefined, None(), {
  *   execute: [useIdTokenResponseType],
  * })
@@ -66,6 +69,10 @@ export interface ImplicitAuthenticationResponseChecks extends Pick<
  * @example
  * ```ts
  * // the fragment reaches the server through a small script that posts it back (form_post does it for you)
+ * let config!: client.Configuration
+ * let request!: Request
+ * let session!: { nonce: string; state: string }
+ *
  * const claims = await implicitAuthentication(config, request, session.nonce, { expectedState: session.state })
  * console.log(claims.sub)
  * ```
