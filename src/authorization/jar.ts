@@ -217,6 +217,10 @@ function checkSigningUse(key: CryptoKey): void {
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let privateKey!: CryptoKey
+ * let code_challenge!: string
+ *
  * const url = await client.buildAuthorizationUrlWithJAR(
  *   config,
  *   { redirect_uri: 'https://rp.example.com/callback', scope: 'openid', code_challenge, code_challenge_method: 'S256' },
@@ -225,9 +229,10 @@ function checkSigningUse(key: CryptoKey): void {
  * // or push the signed request object: await client.buildAuthorizationUrlWithPAR(config, url.searchParams)
  *
  * // signed, then encrypted to the server's key from its JWKS (extension)
- * const { keys } = await (await fetch(serverMetadata.jwks_uri!)).json()
+ * const parameters = { redirect_uri: 'https://rp.example.com/callback', scope: 'openid' }
+ * const { keys } = (await (await fetch(config.serverMetadata().jwks_uri!)).json()) as client.JWKS
  * const encrypted = await client.buildAuthorizationUrlWithJAR(config, parameters, privateKey, {
- *   encryption: { key: keys.find((k: client.JWK) => k.use === 'enc') },
+ *   encryption: { key: keys.find((k) => k.use === 'enc')! },
  * })
  * ```
  */
