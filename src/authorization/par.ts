@@ -49,6 +49,9 @@ async function pushAuthorizationRequest(
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let code_challenge!: string
+ *
  * const url = await client.buildAuthorizationUrlWithPAR(config, {
  *   redirect_uri: 'https://rp.example.com/callback',
  *   scope: 'openid',
