@@ -36,6 +36,10 @@ export function randomPKCECodeVerifier(): string {
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let code_verifier!: string // from client.randomPKCECodeVerifier(), kept in the session
+ * const redirect_uri = 'https://rp.example.com/callback'
+ *
  * const code_challenge = await client.calculatePKCECodeChallenge(code_verifier)
  * const url = client.buildAuthorizationUrl(config, { redirect_uri, scope: 'openid', code_challenge, code_challenge_method: 'S256' })
  * ```
@@ -53,6 +57,9 @@ export async function calculatePKCECodeChallenge(codeVerifier: string): Promise<
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * const redirect_uri = 'https://rp.example.com/callback'
+ *
  * const state = client.randomState()
  * const url = client.buildAuthorizationUrl(config, { redirect_uri, scope: 'openid', state })
  * ```
@@ -69,6 +76,9 @@ export function randomState(): string {
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * const redirect_uri = 'https://rp.example.com/callback'
+ *
  * const nonce = client.randomNonce()
  * const url = client.buildAuthorizationUrl(config, { redirect_uri, scope: 'openid', nonce })
  * ```
