@@ -57,6 +57,8 @@ export function authorizationUrl(state: ConfigState, parameters: AuthorizationPa
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ *
  * const code_verifier = client.randomPKCECodeVerifier()
  * const url = client.buildAuthorizationUrl(config, {
  *   redirect_uri: 'https://rp.example.com/callback',
