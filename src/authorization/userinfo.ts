@@ -75,6 +75,11 @@ const JWT = 'application/jwt'
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let currentUrl!: URL
+ * let pkceCodeVerifier!: string
+ * let expectedState!: string
+ *
  * const tokens = await authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier, expectedState })
  * const { sub } = tokens.claims()!
  * const userInfo = await fetchUserInfo(config, tokens.access_token, sub)
@@ -83,6 +88,10 @@ const JWT = 'application/jwt'
  *
  * @example
  * ```ts
+ * let config!: client.Configuration
+ * let currentUrl!: URL
+ * let checks!: client.AuthorizationCodeGrantChecks
+ *
  * // A DPoP-bound access token
  * const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
  * const tokens = await authorizationCodeGrant(config, currentUrl, checks, undefined, { DPoP })
