@@ -72,10 +72,12 @@ type Active = Strategy & Actions
  *
  * @example
  * ```ts
+ * import express from 'express'
  * import passport from 'passport'
  * import * as client from 'grantline'
  * import { Strategy, type VerifyFunction } from 'grantline/passport'
  *
+ * const app = express()
  * const config = await client.discovery(new URL('https://op.example.com'), 'client-id', 'client-secret')
  * const verify: VerifyFunction = (tokens, verified) => verified(null, tokens.claims())
  * const options = { config, name: 'op', scope: 'openid email', callbackURL: 'https://rp.example.com/cb' }
@@ -104,6 +106,8 @@ export class Strategy implements passport.Strategy {
    * @param verify - Turns the tokens of a completed sign-in into the application's user.
    * @example
    * ```ts
+   * let config!: client.Configuration
+   *
    * const strategy = new Strategy({ config, scope: 'openid email', usePAR: true }, (tokens, verified) =>
    *   verified(null, { sub: tokens.claims()!.sub }),
    * )
@@ -144,8 +148,11 @@ export class Strategy implements passport.Strategy {
    * @returns The parameters, merged into the authorization request.
    * @example
    * ```ts
+   * import type { Request } from 'express'
+   * import { Strategy, type AuthenticateOptions } from 'grantline/passport'
+   *
    * class MyStrategy extends Strategy {
-   *   override authorizationRequestParams(req: ExpressRequest, options: AuthenticateOptions) {
+   *   override authorizationRequestParams(req: Request, options: AuthenticateOptions) {
    *     const params = new URLSearchParams(super.authorizationRequestParams(req, options))
    *     params.set('ui_locales', 'de')
    *     return params
@@ -178,6 +185,8 @@ export class Strategy implements passport.Strategy {
    * @returns The parameters, sent with the authorization code.
    * @example
    * ```ts
+   * let strategy!: Strategy
+   *
    * strategy.authorizationCodeGrantParameters = () => ({ resource: 'https://api.example.com' })
    * ```
    */
@@ -199,6 +208,8 @@ export class Strategy implements passport.Strategy {
    * @returns The absolute URL of the request.
    * @example
    * ```ts
+   * let strategy!: Strategy
+   *
    * strategy.currentUrl = (req) => new URL(req.originalUrl, 'https://rp.example.com')
    * ```
    */
@@ -216,6 +227,8 @@ export class Strategy implements passport.Strategy {
    * @returns True to redirect to the authorization server.
    * @example
    * ```ts
+   * let strategy!: Strategy
+   *
    * strategy.shouldInitiateAuthRequest = (req, url) => req.method === 'GET' && url.pathname === '/login'
    * ```
    */
@@ -239,7 +252,12 @@ export class Strategy implements passport.Strategy {
    * @param options - The options given to `passport.authenticate()`.
    * @example
    * ```ts
-   * app.get('/callback', passport.authenticate('op.example.com', { failureRedirect: '/' }), (req, res) =>
+   * import express from 'express'
+   * import passport from 'passport'
+   *
+   * const app = express()
+   * // passport calls authenticate() for the strategy registered under that name
+   * app.get('/callback', passport.authenticate('op.example.com', { failureRedirect: '/' }), (_req, res) =>
    *   res.redirect('/'),
    * )
    * ```
