@@ -39,6 +39,8 @@ import { decryptedJws } from './decrypted.js'
  *   execute: [useCodeIdTokenResponseType],
  * })
  * ```
+ *
+ * @see [OpenID Connect Core 1.0 §3.3](https://openid.net/specs/openid-connect-core-1_0.html#HybridFlowAuth)
  */
 export function useCodeIdTokenResponseType(config: Configuration): void {
   const state = stateOf(config)
@@ -69,6 +71,8 @@ export function useCodeIdTokenResponseType(config: Configuration): void {
  *   execute: [useCodeIdTokenResponseType, enableDetachedSignatureResponseChecks],
  * })
  * ```
+ *
+ * @see [OpenID Connect Core 1.0 §3.3.2.12](https://openid.net/specs/openid-connect-core-1_0.html#HybridIDTValidation)
  */
 export function enableDetachedSignatureResponseChecks(config: Configuration): void {
   const state = stateOf(config)
