@@ -37,6 +37,8 @@ import { decryptedJws, recordDecrypted, type WithDecryptedResponse } from './dec
  *   execute: [useIdTokenResponseType],
  * })
  * ```
+ *
+ * @see [OpenID Connect Core 1.0 §3.2](https://openid.net/specs/openid-connect-core-1_0.html#ImplicitFlowAuth)
  */
 export function useIdTokenResponseType(config: Configuration): void {
   const state = stateOf(config)
