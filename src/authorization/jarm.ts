@@ -26,6 +26,8 @@ import { decryptedJws } from './decrypted.js'
  *   execute: [useJwtResponseMode],
  * })
  * ```
+ *
+ * @see [JARM](https://openid.net/specs/oauth-v2-jarm-final.html)
  */
 export function useJwtResponseMode(config: Configuration): void {
   const state = stateOf(config)
