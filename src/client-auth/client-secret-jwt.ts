@@ -33,6 +33,14 @@ function importHmacKey(secret: string): Promise<CryptoKey> {
  * // a server that wants the token endpoint URL as the audience:
  * client.ClientSecretJwt('s3cr3t', { audience: 'token_endpoint' })
  * ```
+ *
+ * @param clientSecret - The secret the HMAC key is made from; without it, the `client_secret` of the client
+ *   metadata is used.
+ * @param options - `audience` of the assertion, `[modifyAssertion]` to change header and payload before
+ *   signing.
+ * @returns The client authentication function for a {@link Configuration}.
+ * @see [RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.2)
+ * @see [OpenID Connect Core 1.0 §9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)
  */
 export function ClientSecretJwt(clientSecret?: string, options?: ClientAssertionOptions): ClientAuth {
   try {
