@@ -26,6 +26,13 @@ import {
  * const key = await crypto.subtle.importKey('jwk', privateJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign'])
  * const config = new client.Configuration(server, 'my-client', undefined, client.PrivateKeyJwt({ key, kid: 'k1' }))
  * ```
+ *
+ * @param clientPrivateKey - The client's private signing key, alone or with its `kid` (`{ key, kid }`).
+ * @param options - `audience` of the assertion, `[modifyAssertion]` to change header and payload before
+ *   signing.
+ * @returns The client authentication function for a {@link Configuration}.
+ * @see [RFC 7523 §2.2](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.2)
+ * @see [OpenID Connect Core 1.0 §9](https://openid.net/specs/openid-connect-core-1_0.html#ClientAuthentication)
  */
 export function PrivateKeyJwt(
   clientPrivateKey: CryptoKey | PrivateKey,
