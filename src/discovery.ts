@@ -53,6 +53,16 @@ const DISCOVERY_TIMEOUT = 30
  *
  * @param server - The issuer identifier, or (not recommended: no issuer check) a full `/.well-known/` URL.
  * @param metadata - Client metadata, or the client secret as a shorthand.
+ *
+ * @param clientId - The client's identifier at the server.
+ * @param clientAuthentication - How the client authenticates: by default `client_secret_post` when a secret is
+ *   given, `none` otherwise.
+ * @param options - `algorithm` (`oidc` or `oauth2`), `execute`, `timeout`, `[customFetch]`.
+ * @returns A {@link Configuration} holding the discovered server metadata.
+ * @see [OpenID Connect Discovery 1.0](https://openid.net/specs/openid-connect-discovery-1_0.html)
+ * @see [RFC 8414](https://www.rfc-editor.org/rfc/rfc8414.html)
+ * @see [D18: timeout 0 means no deadline](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d18)
+ * @see [D32: an issuer that is not a URL](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d32)
  */
 export async function discovery(
   server: URL,
@@ -86,6 +96,15 @@ export async function discovery(
  *   { initialAccessToken },
  * )
  * ```
+ *
+ * @param server - The issuer identifier; its metadata is discovered first.
+ * @param metadata - The client metadata to register (`redirect_uris`, `token_endpoint_auth_method`, ...).
+ * @param clientAuthentication - How the registered client will authenticate; `client_secret_post` by default.
+ * @param options - `initialAccessToken`, `DPoP`, `algorithm`, `execute`, `timeout`, `[customFetch]`.
+ * @returns A {@link Configuration} for the newly registered client.
+ * @see [RFC 7591](https://www.rfc-editor.org/rfc/rfc7591.html)
+ * @see [OpenID Connect Dynamic Client Registration 1.0](https://openid.net/specs/openid-connect-registration-1_0.html)
+ * @see [D26: the initial access token must be a valid token](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d26)
  */
 export async function dynamicClientRegistration(
   server: URL,
