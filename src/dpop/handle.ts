@@ -141,6 +141,15 @@ async function accessTokenHash(accessToken: string): Promise<string> {
  * const tokens = await client.genericGrantRequest(config, 'client_credentials', {}, { DPoP })
  * tokens.token_type // 'dpop'
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param keyPair - The key pair the tokens will be bound to; the public key must be extractable.
+ * @param options - `[modifyAssertion]` to change each proof's header and payload before signing.
+ * @returns The handle to pass as `options.DPoP`; it keeps the server's latest DPoP nonce.
+ * @see [RFC 9449 (DPoP)](https://www.rfc-editor.org/rfc/rfc9449.html)
+ * @see [D13: which nonces are kept](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d13)
+ * @see [D14: the hook gets copies](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d14)
+ * @see [D15: both keys of one algorithm](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d15)
  */
 export function getDPoPHandle(
   config: Configuration,
