@@ -42,6 +42,11 @@ function generationParams(alg: string, modulusLength: number): KeyGenParams | un
  * const keyPair = await client.randomDPoPKeyPair('PS256', { modulusLength: 3072 })
  * const DPoP = client.getDPoPHandle(config, keyPair)
  * ```
+ *
+ * @param alg - The JWS algorithm the keys are for (`ES256` by default).
+ * @param options - `extractable` (the private key), `modulusLength` for RSA keys.
+ * @returns A new key pair for {@link getDPoPHandle}.
+ * @see [D7: modulusLength is honoured](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d7)
  */
 export async function randomDPoPKeyPair(
   alg = 'ES256',
