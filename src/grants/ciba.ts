@@ -40,6 +40,12 @@ export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba'
  * })
  * const tokens = await client.pollBackchannelAuthenticationGrant(config, response)
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param parameters - The authentication request: `scope`, one of `login_hint`, `id_token_hint`,
+ *   `login_hint_token`, and optionally `binding_message`, `requested_expiry`, ...
+ * @returns The server's response: `auth_req_id`, `expires_in`, `interval`.
+ * @see [OpenID Connect CIBA Core 1.0 §7](https://openid.net/specs/openid-client-initiated-backchannel-authentication-core-1_0.html#auth_request)
  */
 export async function initiateBackchannelAuthentication(
   config: Configuration,
