@@ -24,6 +24,13 @@ import type {
  *   resource: ['https://api.example.com', 'https://ledger.example.com'],
  * })
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param parameters - Extra parameters for the request (`scope`, `resource`, ...); an array value becomes
+ *   repeated parameters.
+ * @param options - `DPoP`: a handle from {@link getDPoPHandle} to bind the token to a key.
+ * @returns The token response, with `claims()` (the validated ID Token's claims, if any) and `expiresIn()`.
+ * @see [RFC 6749 §4.4](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.4)
  */
 export async function clientCredentialsGrant(
   config: Configuration,
