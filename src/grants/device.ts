@@ -44,6 +44,11 @@ export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code'
  * console.log(`Visit ${response.verification_uri} and enter ${response.user_code}`)
  * const tokens = await client.pollDeviceAuthorizationGrant(config, response)
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param parameters - The request's parameters, usually `scope`.
+ * @returns The server's response: `device_code`, `user_code`, `verification_uri`, `expires_in`, `interval`.
+ * @see [RFC 8628 §3.1](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.1)
  */
 export async function initiateDeviceAuthorization(
   config: Configuration,
@@ -78,6 +83,15 @@ export async function initiateDeviceAuthorization(
  *   signal: AbortSignal.timeout(120_000),
  * })
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param deviceAuthorizationResponse - What {@link initiateDeviceAuthorization} resolved to.
+ * @param parameters - Extra parameters for each token request.
+ * @param options - `signal` to stop polling, `DPoP` to bind the token.
+ * @returns The token response once the end-user approved, with `claims()` (the validated ID Token's claims, if any) and `expiresIn()`.
+ * @see [RFC 8628 §3.4](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.4)
+ * @see [D16: interval and deadline checks](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d16)
+ * @see [D25: at least one second between polls](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d25)
  */
 export async function pollDeviceAuthorizationGrant(
   config: Configuration,
