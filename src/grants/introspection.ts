@@ -44,6 +44,13 @@ export interface IntrospectionResponse {
  *
  * const { active, scope } = await client.tokenIntrospection(config, accessToken)
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param token - The token to ask about.
+ * @param parameters - Extra parameters, e.g. `token_type_hint`.
+ * @returns The introspection response: `active`, and when active `scope`, `client_id`, `exp`, ...
+ * @see [RFC 7662](https://www.rfc-editor.org/rfc/rfc7662.html)
+ * @see [RFC 9701 (JWT response)](https://www.rfc-editor.org/rfc/rfc9701.html)
  */
 export async function tokenIntrospection(
   config: Configuration,
