@@ -64,6 +64,17 @@ export interface JwtBearerAssertionInput extends JwtBearerSignOptions {
  *   sub: 'service-42',
  * })
  * ```
+ *
+ * @param config - The client's configuration: its `client_id` is the default `iss` and `sub`, its server the
+ *   default `aud`.
+ * @param privateKey - The signing key, alone or with its `kid` (`{ key, kid }`).
+ * @param claims - Claims of the assertion; every one has a default (`exp` 60 seconds after `iat`, a random
+ *   `jti`), and any other claim is kept.
+ * @param options - `audience` (`issuer` or `token_endpoint`) for the default `aud`, `[modifyAssertion]` to
+ *   change header and payload before signing.
+ * @returns The compact JWS, for {@link jwtBearerGrant} or anyone else.
+ * @see [RFC 7523 §3](https://www.rfc-editor.org/rfc/rfc7523.html#section-3)
+ * @see [D23: one clock](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d23)
  */
 export async function signJwtBearerAssertion(
   config: Configuration,
@@ -126,6 +137,15 @@ export async function signJwtBearerAssertion(
  * // or one signed here
  * const built = await client.jwtBearerGrant(config, { privateKey, claims: { sub: 'service-42' } })
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param assertionOrInput - A signed assertion, or `{ privateKey, claims, audience }` to sign one here with
+ *   {@link signJwtBearerAssertion}.
+ * @param parameters - Extra parameters for the request (`scope`, `resource`, ...); an array value becomes
+ *   repeated parameters.
+ * @param options - `DPoP`: a handle from {@link getDPoPHandle} to bind the token to a key.
+ * @returns The token response, with `claims()` (the validated ID Token's claims, if any) and `expiresIn()`.
+ * @see [RFC 7523 §2.1](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.1)
  */
 export async function jwtBearerGrant(
   config: Configuration,
