@@ -40,6 +40,17 @@ import type { CustomFetch, DPoPOptions, FetchBody } from '../types.js'
  * ```
  *
  * @param headers - Extra request headers. `authorization` is set by this function and may not be given.
+ *
+ * @param config - The client's configuration.
+ * @param accessToken - The access token to present (`Bearer`, or `DPoP` with a handle).
+ * @param url - The resource's URL.
+ * @param method - The HTTP method.
+ * @param body - The request body, if any.
+ * @param options - `DPoP` for a DPoP-bound token.
+ * @returns The resource server's response, as `fetch` returns it.
+ * @see [RFC 6750](https://www.rfc-editor.org/rfc/rfc6750.html)
+ * @see [RFC 9449 §7](https://www.rfc-editor.org/rfc/rfc9449.html#section-7)
+ * @see [D26: tokens and headers are checked before the request](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d26)
  */
 export async function fetchProtectedResource(
   config: Configuration,
