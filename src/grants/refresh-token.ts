@@ -20,6 +20,14 @@ import type {
  *
  * const tokens = await client.refreshTokenGrant(config, previous.refresh_token!)
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param refreshToken - The refresh token from an earlier token response.
+ * @param parameters - Extra parameters for the request (`scope`, `resource`, ...); an array value becomes
+ *   repeated parameters.
+ * @param options - `DPoP`: a handle from {@link getDPoPHandle} to bind the token to a key.
+ * @returns The token response, with `claims()` (the validated ID Token's claims, if any) and `expiresIn()`.
+ * @see [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749.html#section-6)
  */
 export async function refreshTokenGrant(
   config: Configuration,
