@@ -16,6 +16,12 @@ import type { GrantParameters } from '../types.js'
  *
  * await client.tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param token - The access or refresh token to revoke.
+ * @param parameters - Extra parameters, e.g. `token_type_hint`.
+ * @returns Resolves once the server accepted the request.
+ * @see [RFC 7009](https://www.rfc-editor.org/rfc/rfc7009.html)
  */
 export async function tokenRevocation(
   config: Configuration,
