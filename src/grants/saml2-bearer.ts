@@ -33,6 +33,14 @@ export interface Saml2BearerGrantOptions extends DPoPOptions {
  *
  * const tokens = await client.saml2BearerGrant(config, assertionXml, { scope: 'api:read' })
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param assertion - The SAML 2.0 assertion's XML (or, with `encoded: true`, its base64url encoding).
+ * @param parameters - Extra parameters for the request (`scope`, `resource`, ...); an array value becomes
+ *   repeated parameters.
+ * @param options - `encoded`, and `DPoP` to bind the token.
+ * @returns The token response, with `claims()` (the validated ID Token's claims, if any) and `expiresIn()`.
+ * @see [RFC 7522 §2.1](https://www.rfc-editor.org/rfc/rfc7522.html#section-2.1)
  */
 export async function saml2BearerGrant(
   config: Configuration,
