@@ -68,6 +68,13 @@ export interface TokenExchangeResponse extends TokenEndpointResponse {
  *   audience: ['billing', 'ledger'],
  * })
  * ```
+ *
+ * @param config - The client's configuration.
+ * @param parameters - `subject_token` and `subject_token_type`, optionally `actor_token`,
+ *   `actor_token_type`, `requested_token_type`, `audience`, `resource`, `scope`.
+ * @param options - `DPoP`: a handle from {@link getDPoPHandle} to bind the token to a key.
+ * @returns The token response with its `issued_token_type`, and the `claims()`/`expiresIn()` helpers.
+ * @see [RFC 8693](https://www.rfc-editor.org/rfc/rfc8693.html)
  */
 export async function tokenExchangeGrant(
   config: Configuration,
