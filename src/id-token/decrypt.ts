@@ -36,6 +36,10 @@ const ECDH_ES = ['ECDH-ES', 'ECDH-ES+A128KW', 'ECDH-ES+A192KW', 'ECDH-ES+A256KW'
  * ```
  *
  * @param contentEncryptionAlgorithms - The `enc` values to accept; AES-GCM and AES-CBC-HMAC by default.
+ *
+ * @param config - The client's configuration.
+ * @param keys - The private keys to decrypt with, alone or with their `kid`.
+ * @see [RFC 7516 (JWE)](https://www.rfc-editor.org/rfc/rfc7516.html)
  */
 export function enableDecryptingResponses(
   config: Configuration,
