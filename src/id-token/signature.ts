@@ -15,6 +15,9 @@ import { selectVerificationKey } from './jwks.js'
  * const config = await discovery(new URL('https://op.example.com'), 'client-id', 'secret')
  * enableNonRepudiationChecks(config)
  * ```
+ *
+ * @param config - The configuration whose ID Tokens and JWT responses get their signatures checked.
+ * @see [OpenID Connect Core 1.0 §3.1.3.7](https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation)
  */
 export function enableNonRepudiationChecks(config: Configuration): void {
   stateOf(config).nonRepudiation = verifyJwsSignature
