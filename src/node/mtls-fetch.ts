@@ -61,6 +61,12 @@ export function certificateAgentOf(fetch: CustomFetch): Agent | undefined {
  * config[client.customFetch] = mtlsFetch({ cert: readFileSync('client.crt'), key: readFileSync('client.key') })
  * const tokens = await client.genericGrantRequest(config, 'client_credentials', {})
  * ```
+ *
+ * @param options - The client certificate and key (`cert`, `key`, `passphrase` or `pfx`), and TLS options.
+ * @returns A `fetch` for `config[customFetch]` that presents the certificate; `close()` ends its connections.
+ * @see [RFC 8705](https://www.rfc-editor.org/rfc/rfc8705.html)
+ * @see [D28: key material is never printed](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d28)
+ * @see [D30: uncompressed responses](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d30)
  */
 export function mtlsFetch(options: MtlsFetchOptions): MtlsFetch {
   const agent = certificateAgent(options)
@@ -88,6 +94,10 @@ export function mtlsFetch(options: MtlsFetchOptions): MtlsFetch {
  *
  * useClientCertificate(config, { cert: readFileSync('client.crt'), key: readFileSync('client.key') })
  * ```
+ *
+ * @param config - The configuration whose requests present the certificate.
+ * @param options - The client certificate and key, as for {@link mtlsFetch}.
+ * @see [D28: key material is never printed](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d28)
  */
 export function useClientCertificate(config: Configuration, options: MtlsFetchOptions): void {
   if (!(config instanceof Configuration)) throw argError('"config" must be an instance of Configuration')
