@@ -28,7 +28,6 @@ const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc')
 const TYPED = ['', 'node', 'redis', 'passport']
 const SIDE_ENTRIES = TYPED.filter(Boolean)
 
-let coreText = ''
 const started = performance.now()
 const step = (what) => {
   if (process.env['GRANTLINE_BUILD_VERBOSE'] === '1') {
@@ -84,9 +83,9 @@ try {
 
   // 3b. The other entries see the core as the package `grantline` (a library, so its types are imported, not
   // inlined); afterwards the import is pointed at the core's file. A name the core does not export stays
-  // inlined, with a warning (a type the public API mentions but does not export).
+  // inlined (an internal type, which no public declaration of the core can then clash with).
   const publicNames = exportedNames(core)
-  coreText = core
+  const coreDeclarations = declaredNames(core)
   const library = join(work, 'node_modules', 'grantline')
   mkdirSync(library, { recursive: true })
   writeFileSync(
@@ -107,9 +106,8 @@ try {
     const text = bundles[i].replace(/(from\s+)(['"])grantline\2/g, `$1'../index.js'`)
     // A second declaration of a core export would be a second, incompatible type (classes, unique symbols).
     // (A declaration of another kind under a core name, such as passport's `type getDPoPHandle`, is its own.)
-    const core = declaredNames(coreText)
     const twice = [...declaredNames(text)].filter(
-      (name) => core.has(name) && publicNames.has(name.split(' ')[1]),
+      (name) => coreDeclarations.has(name) && publicNames.has(name.split(' ')[1]),
     )
     if (twice.length > 0) {
       throw new Error(
