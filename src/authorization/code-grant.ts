@@ -140,6 +140,14 @@ function readChecks(state: ConfigState, checks: unknown): Checks {
  * const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair())
  * const tokens = await client.authorizationCodeGrant(config, request, { pkceCodeVerifier }, undefined, { DPoP })
  * ```
+ *
+ * @see [RFC 6749 §4.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1)
+ * @see [RFC 7636 (PKCE)](https://www.rfc-editor.org/rfc/rfc7636.html)
+ * @see [D6: checks are never mutated](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d6)
+ * @see [D70: form_post media type](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d70)
+ * @see [D71: the code is redacted from causes](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d71)
+ * @see [D72: checks are checked before the code is spent](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d72)
+ * @see [D74: `at_hash` is compared](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d74)
  */
 export async function authorizationCodeGrant(
   config: Configuration,
