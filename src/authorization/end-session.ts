@@ -27,6 +27,10 @@ import type { AuthorizationParameters } from './url.js'
  * })
  * // redirect the user-agent to url.href
  * ```
+ *
+ * @see [OpenID Connect RP-Initiated Logout 1.0](https://openid.net/specs/openid-connect-rpinitiated-1_0.html)
+ * @see [D60: parameters are read as every grant reads them](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d60)
+ * @see [D61: metadata errors are ClientErrors](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d61)
  */
 export function buildEndSessionUrl(config: Configuration, parameters?: AuthorizationParameters): URL {
   try {
