@@ -78,6 +78,10 @@ export interface ImplicitAuthenticationResponseChecks extends Pick<
  * const claims = await implicitAuthentication(config, request, session.nonce, { expectedState: session.state })
  * console.log(claims.sub)
  * ```
+ *
+ * @see [OpenID Connect Core 1.0 §3.2](https://openid.net/specs/openid-connect-core-1_0.html#ImplicitFlowAuth)
+ * @see [D70: form_post media type](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d70)
+ * @see [D72: checks before reading the response](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d72)
  */
 export async function implicitAuthentication(
   config: Configuration,
