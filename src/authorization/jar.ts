@@ -235,6 +235,12 @@ function checkSigningUse(key: CryptoKey): void {
  *   encryption: { key: keys.find((k) => k.use === 'enc')! },
  * })
  * ```
+ *
+ * @see [RFC 9101 (JAR)](https://www.rfc-editor.org/rfc/rfc9101.html)
+ * @see [D60: parameters are read as every grant reads them](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d60)
+ * @see [D61: metadata errors are ClientErrors](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d61)
+ * @see [D62: `modifyAssertion` is checked first](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d62)
+ * @see [D63: encrypted request objects](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d63)
  */
 export async function buildAuthorizationUrlWithJAR(
   config: Configuration,
