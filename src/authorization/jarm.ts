@@ -28,6 +28,8 @@ import { decryptedJws } from './decrypted.js'
  * ```
  *
  * @see [JARM](https://openid.net/specs/oauth-v2-jarm-final.html)
+ *
+ * @see [D71: the code is redacted from causes](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d71)
  */
 export function useJwtResponseMode(config: Configuration): void {
   const state = stateOf(config)
