@@ -60,6 +60,10 @@ async function pushAuthorizationRequest(
  * })
  * // redirect the user-agent to url.href
  * ```
+ *
+ * @see [RFC 9126 (PAR)](https://www.rfc-editor.org/rfc/rfc9126.html)
+ * @see [D60: parameters are read as every grant reads them](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d60)
+ * @see [D61: metadata errors are ClientErrors](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d61)
  */
 export async function buildAuthorizationUrlWithPAR(
   config: Configuration,
