@@ -69,6 +69,10 @@ export function authorizationUrl(state: ConfigState, parameters: AuthorizationPa
  * })
  * // redirect the user-agent to url.href
  * ```
+ *
+ * @see [RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.1)
+ * @see [D60: parameters are read as every grant reads them](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d60)
+ * @see [D61: metadata errors are ClientErrors](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d61)
  */
 export function buildAuthorizationUrl(config: Configuration, parameters: AuthorizationParameters): URL {
   try {
