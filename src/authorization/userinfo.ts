@@ -97,6 +97,12 @@ const JWT = 'application/jwt'
  * const tokens = await authorizationCodeGrant(config, currentUrl, checks, undefined, { DPoP })
  * const userInfo = await fetchUserInfo(config, tokens.access_token, skipSubjectCheck, { DPoP })
  * ```
+ *
+ * @see [OpenID Connect Core 1.0 §5.3](https://openid.net/specs/openid-connect-core-1_0.html#UserInfo)
+ * @see [D80: arguments are checked before the request](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d80)
+ * @see [D81: media types compare case-insensitively](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d81)
+ * @see [D82: the access token is redacted from causes](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d82)
+ * @see [D85: a broken JWT body is OAUTH_PARSE_ERROR](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d85)
  */
 export async function fetchUserInfo(
   config: Configuration,
