@@ -40,6 +40,11 @@ export const TOKEN_EXCHANGE_GRANT = 'urn:ietf:params:oauth:grant-type:token-exch
  * @see [Token Exchange (RFC 8693)](https://www.rfc-editor.org/rfc/rfc8693.html)
  * @see [JWT Bearer Token Grant (RFC 7523 §2.1)](https://www.rfc-editor.org/rfc/rfc7523.html#section-2.1)
  * @see [SAML 2.0 Bearer Assertion Grant (RFC 7522 §2.1)](https://www.rfc-editor.org/rfc/rfc7522.html#section-2.1)
+ *
+ * @see [D9: bodies over 1 MiB are refused](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d9)
+ * @see [D11: `undefined` values are left out](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d11)
+ * @see [D20: parameters that are not an object are a TypeError](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d20)
+ * @see [D27: secrets and tokens are redacted from causes](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d27)
  */
 export async function genericGrantRequest(
   config: Configuration,
