@@ -51,6 +51,8 @@ export interface IntrospectionResponse {
  * @returns The introspection response: `active`, and when active `scope`, `client_id`, `exp`, ...
  * @see [RFC 7662](https://www.rfc-editor.org/rfc/rfc7662.html)
  * @see [RFC 9701 (JWT response)](https://www.rfc-editor.org/rfc/rfc9701.html)
+ *
+ * @see [D37: a broken JWT response body is OAUTH_PARSE_ERROR](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d37)
  */
 export async function tokenIntrospection(
   config: Configuration,
