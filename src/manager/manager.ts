@@ -251,6 +251,12 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  *   audience: 'https://api.example.com',
  * })
  * ```
+ *
+ * @see [D38: the token manager](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d38)
+ * @see [D39: the cache key](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d39)
+ * @see [D41: refresh ahead](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d41)
+ * @see [D42: retries](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d42)
+ * @see [D43: single flight](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d43)
  */
 export function createTokenManager(options: TokenManagerOptions = {}): TokenManager {
   if (!isPlainObject(options)) throw argError('"options" must be an object')
