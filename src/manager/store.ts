@@ -87,6 +87,8 @@ function randomOwner(): string {
  * const a = createTokenManager({ store })
  * const b = createTokenManager({ store }) // a token fetched by `a` is served by `b`
  * ```
+ *
+ * @see [D45: the store protocol](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d45)
  */
 export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenStore {
   if (typeof options !== 'object' || options === null) throw argError('"options" must be an object')
