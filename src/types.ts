@@ -1,12 +1,23 @@
 import type { clockSkew, clockTolerance, customFetch, modifyAssertion } from './symbols.js'
 
+/** A JSON string, number, boolean or `null`. */
 export type JsonPrimitive = string | number | boolean | null
+/** A JSON object: what a server's JSON document or a JWT's payload parses to. */
 export type JsonObject = { [key: string]: JsonValue | undefined }
+/** A JSON array. */
 export type JsonArray = JsonValue[]
+/** Any JSON value. */
 export type JsonValue = JsonPrimitive | JsonObject | JsonArray
 
+/** `T` without its symbol-keyed members (the library's settings on client metadata). */
 export type OmitSymbolProperties<T> = { [K in keyof T as K extends symbol ? never : K]: T[K] }
 
+/**
+ * The JWS algorithms grantline signs and verifies with (DPoP proofs, client assertions, JAR, ID Tokens). `EdDSA`
+ * is the older name of `Ed25519`.
+ *
+ * @see [RFC 7518 §3](https://www.rfc-editor.org/rfc/rfc7518.html#section-3)
+ */
 export type JWSAlgorithm =
   | 'PS256'
   | 'ES256'
@@ -24,6 +35,12 @@ export type JWSAlgorithm =
   /** @deprecated use Ed25519 */
   | 'EdDSA'
 
+/**
+ * A JSON Web Key (RFC 7517): a public key from a server's JWKS, or a key the caller gives (e.g. the key a
+ * request object is encrypted to).
+ *
+ * @see [RFC 7517](https://www.rfc-editor.org/rfc/rfc7517.html)
+ */
 export interface JWK {
   readonly kty?: string
   readonly kid?: string
@@ -62,14 +79,23 @@ export interface CryptoKeyPair {
   publicKey: CryptoKey
 }
 
+/** A JSON Web Key Set (RFC 7517 §5), as a server's `jwks_uri` serves it. */
 export interface JWKS {
   readonly keys: JWK[]
 }
+/**
+ * A snapshot of a configuration's JWKS cache: the key set and when it was fetched (`uat`, seconds since the
+ * epoch). See {@link getJwksCache} and {@link setJwksCache}.
+ */
 export interface ExportedJWKSCache {
   jwks: JWKS
   uat: number
 }
 
+/**
+ * The `mtls_endpoint_aliases` server metadata (RFC 8705 §5): the endpoints to call when the client presents
+ * a certificate; used when the client metadata sets `use_mtls_endpoint_aliases`.
+ */
 export interface MTLSEndpointAliases {
   readonly token_endpoint?: string
   readonly revocation_endpoint?: string
@@ -154,6 +180,7 @@ export interface ServerMetadata {
   readonly [metadata: string]: JsonValue | undefined
 }
 
+/** What `config.serverMetadata()` adds to the server's metadata. */
 export interface ServerMetadataHelpers {
   /** True when `code_challenge_methods_supported` lists `method` (default `S256`). */
   supportsPKCE(method?: string): boolean
@@ -184,9 +211,11 @@ export interface ClientMetadata {
   [metadata: string]: JsonValue | undefined
 }
 
+/** A request body, as `fetch` accepts it. */
 export type FetchBody =
   ArrayBuffer | null | ReadableStream | string | Uint8Array | undefined | URLSearchParams
 
+/** The options a `customFetch` receives, shaped like `RequestInit`. */
 export interface CustomFetchOptions {
   body: FetchBody
   duplex?: 'half'
@@ -199,6 +228,7 @@ export interface CustomFetchOptions {
 /** A `fetch` replacement: receives the URL as a string and options shaped like `RequestInit`. */
 export type CustomFetch = (url: string, options: CustomFetchOptions) => Promise<Response>
 
+/** The settable properties of a {@link Configuration}: `timeout` in seconds (D1) and `[customFetch]`. */
 export interface ConfigurationProperties {
   [customFetch]?: CustomFetch | undefined
   timeout?: number | undefined
@@ -212,6 +242,10 @@ export type ClientAuth = (
   headers: Headers,
 ) => void | Promise<void>
 
+/**
+ * Changes the header and payload of a JWT right before it is signed (a client assertion, a DPoP proof, a
+ * request object, a JWT bearer assertion); set as `[modifyAssertion]` in the options.
+ */
 export type ModifyAssertionFunction = (
   header: Record<string, JsonValue | undefined>,
   payload: Record<string, JsonValue | undefined>,
@@ -221,6 +255,7 @@ export interface ModifyAssertionOptions {
   [modifyAssertion]?: ModifyAssertionFunction
 }
 
+/** A private key with the `kid` to put in the JWS header of what it signs. */
 export interface PrivateKey {
   key: CryptoKey
   kid?: string
@@ -249,12 +284,18 @@ export interface DPoPOptions {
   DPoP?: DPoPHandle
 }
 
+/** The `cnf` claim (RFC 7800): what a token is bound to (a certificate's or a DPoP key's thumbprint). */
 export interface ConfirmationClaims {
   readonly 'x5t#S256'?: string
   readonly jkt?: string
   readonly [claim: string]: JsonValue | undefined
 }
 
+/**
+ * The claims of a validated ID Token.
+ *
+ * @see [OpenID Connect Core 1.0 §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken)
+ */
 export interface IDToken {
   readonly iss: string
   readonly sub: string
@@ -270,6 +311,11 @@ export interface IDToken {
   readonly [claim: string]: JsonValue | undefined
 }
 
+/**
+ * One entry of `authorization_details` (Rich Authorization Requests).
+ *
+ * @see [RFC 9396](https://www.rfc-editor.org/rfc/rfc9396.html)
+ */
 export interface AuthorizationDetails {
   readonly type: string
   readonly locations?: string[]
@@ -292,6 +338,7 @@ export interface TokenEndpointResponse {
   readonly [parameter: string]: JsonValue | undefined
 }
 
+/** The helpers every token response grantline resolves to has, beside the response's own members. */
 export interface TokenEndpointResponseHelpers {
   /** The validated ID Token claims, or `undefined` when the response had no `id_token`. */
   claims(): IDToken | undefined
