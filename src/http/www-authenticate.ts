@@ -5,6 +5,9 @@ export interface WWWAuthenticateChallenge {
   readonly token68?: string
 }
 
+/**
+ * The parameters of a `WWW-Authenticate` challenge; names are lower case (RFC 6750 §3, RFC 9449 §7.1).
+ */
 export interface WWWAuthenticateChallengeParameters {
   readonly realm?: string
   readonly error?: string
