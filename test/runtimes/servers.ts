@@ -37,7 +37,6 @@ export async function startServers(): Promise<Servers> {
       for (let i = 0; i < SUBJECT_TOKENS; i++) {
         subjectTokens.push(await plain.issueAccessToken('basic', { scope: 'api:read', accountId: 'alice' }))
       }
-      const mtlsClient = mtls.clients['mtls-self-signed']!
       return {
         runtime,
         plain: {
@@ -55,9 +54,15 @@ export async function startServers(): Promise<Servers> {
           ? {
               mtls: {
                 metadata: mtls.metadata,
-                clientId: mtlsClient.clientId,
-                cert: mtlsClient.certificate!,
-                key: mtlsClient.certificateKey!,
+                clients: ['mtls-self-signed', 'mtls-pki'].map((id) => {
+                  const c = mtls.clients[id]!
+                  return {
+                    clientId: c.clientId,
+                    method: c.tokenEndpointAuthMethod,
+                    cert: c.certificate!,
+                    key: c.certificateKey!,
+                  }
+                }),
                 ca: mtls.mtls!.caCertificate,
               },
             }

@@ -29,9 +29,8 @@ export interface SuiteEnv {
   nonce: { metadata: Record<string, unknown> & { issuer: string }; secret: string }
   mtls?: {
     metadata: Record<string, unknown> & { issuer: string }
-    clientId: string
-    cert: string
-    key: string
+    /** self_signed_tls_client_auth and tls_client_auth clients, each with its certificate and key (PEM). */
+    clients: { clientId: string; method: string; cert: string; key: string }[]
     ca: string
   }
   /** `http://127.0.0.1:<port>/r/<runtime>`: the scripted server's issuer for this runtime. */
@@ -314,18 +313,20 @@ export async function runSuite(
 
   if (env.mtls) {
     const mtls = env.mtls
-    await test('mTLS: self_signed_tls_client_auth with a certificate-bound token (grantline/node)', async () => {
-      check(extras.useClientCertificate, 'grantline/node is not loaded')
-      const config = new client.Configuration(
-        mtls.metadata as Grantline.ServerMetadata,
-        mtls.clientId,
-        { use_mtls_endpoint_aliases: true },
-        client.TlsClientAuth(),
-      )
-      extras.useClientCertificate(config, { cert: mtls.cert, key: mtls.key, ca: mtls.ca })
-      const tokens = await client.clientCredentialsGrant(config, { scope: 'api:read' })
-      check(typeof tokens.access_token === 'string', 'access_token')
-    })
+    for (const mtlsClient of mtls.clients) {
+      await test(`mTLS: ${mtlsClient.method}, certificate-bound token (grantline/node)`, async () => {
+        check(extras.useClientCertificate, 'grantline/node is not loaded')
+        const config = new client.Configuration(
+          mtls.metadata as Grantline.ServerMetadata,
+          mtlsClient.clientId,
+          { use_mtls_endpoint_aliases: true },
+          client.TlsClientAuth(),
+        )
+        extras.useClientCertificate(config, { cert: mtlsClient.cert, key: mtlsClient.key, ca: mtls.ca })
+        const tokens = await client.clientCredentialsGrant(config, { scope: 'api:read' })
+        check(typeof tokens.access_token === 'string', 'access_token')
+      })
+    }
   }
 
   return results
