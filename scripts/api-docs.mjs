@@ -9,14 +9,15 @@
 // Generation is deterministic: no source links (disableSources), no git revision, no timestamps; the output is
 // byte-for-byte a function of the sources and typedoc.json.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, relative } from 'node:path'
+import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const OUT = join(ROOT, 'docs', 'api')
 const typedoc = join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc')
+const DECISIONS_URL = 'https://github.com/grantline/grantline/blob/main/docs/decisions.md'
 
 /** Runs TypeDoc with typedoc.json into `out`; throws with TypeDoc's output when it fails. */
 export function generate(out) {
@@ -28,6 +29,17 @@ export function generate(out) {
     })
   } catch (err) {
     throw new Error(`typedoc failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`)
+  }
+  // TSDoc links the decisions with the repository URL (it works in an editor's hover); the pages link the file
+  // next to them instead, so the links work in a clone and on any fork.
+  for (const page of files(out)) {
+    const path = join(out, page)
+    const text = readFileSync(path, 'utf8')
+    const toDocs = relative(dirname(join(OUT, page)), join(ROOT, 'docs'))
+      .split(sep)
+      .join('/')
+    const linked = text.replaceAll(DECISIONS_URL, `${toDocs}/decisions.md`)
+    if (linked !== text) writeFileSync(path, linked)
   }
 }
 
