@@ -47,9 +47,27 @@ const states = new WeakMap<Configuration, ConfigState>()
 
 /**
  * Authorization server metadata, client metadata and client authentication, plus the library's switches.
- * Every API function takes one as its first argument.
+ * Every API function takes one as its first argument. Usually made by {@link discovery}; built by hand when the
+ * server's metadata is known.
+ *
+ * @example
+ * ```ts
+ * const config = new client.Configuration(
+ *   { issuer: 'https://op.example.com', token_endpoint: 'https://op.example.com/token' },
+ *   'my-client',
+ *   's3cr3t', // shorthand for { client_secret: 's3cr3t' }: client_secret_post
+ * )
+ * config.timeout = 10 // seconds, for every request of this configuration
+ * ```
  */
 export class Configuration implements ConfigurationProperties {
+  /**
+   * @param server - The authorization server's metadata; `issuer` is required.
+   * @param clientId - The client's identifier at the server.
+   * @param metadata - Client metadata, or the client secret as a shorthand.
+   * @param clientAuthentication - How the client authenticates: by default `client_secret_post` when a secret is
+   *   given, `none` otherwise.
+   */
   constructor(
     server: ServerMetadata,
     clientId: string,
@@ -115,7 +133,11 @@ export class Configuration implements ConfigurationProperties {
     return structuredClone(stateOf(this).client) as OmitSymbolProperties<ClientMetadata>
   }
 
-  /** Seconds before any request made with this configuration times out. 30 by default; 0 or Infinity: none. */
+  /**
+   * Seconds before any request made with this configuration times out. 30 by default; 0 or Infinity: none.
+   *
+   * @see [D1: 30 seconds unless said otherwise](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d1)
+   */
   get timeout(): number | undefined {
     return stateOf(this).timeout
   }
