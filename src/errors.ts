@@ -24,6 +24,20 @@ export type ClientErrorCode =
 /**
  * The library's own error: a protocol rule was broken by the server, a request was refused before it was sent,
  * or a request timed out or was aborted. `code` is stable; switch on it.
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ *
+ * try {
+ *   await client.clientCredentialsGrant(config)
+ * } catch (err) {
+ *   if (err instanceof client.ClientError && err.code === 'OAUTH_TIMEOUT') {
+ *     // the server did not answer within config.timeout seconds
+ *   }
+ *   throw err
+ * }
+ * ```
  */
 export class ClientError extends Error {
   declare code?: ClientErrorCode | string
@@ -36,7 +50,25 @@ export class ClientError extends Error {
   }
 }
 
-/** The authorization server answered with an OAuth 2.0 error body (RFC 6749 §5.2). */
+/**
+ * The authorization server answered with an OAuth 2.0 error body (RFC 6749 §5.2): `error`,
+ * `error_description`, the HTTP `status`, and the parsed body as `cause`.
+ *
+ * @example
+ * ```ts
+ * let config!: client.Configuration
+ * let refreshToken!: string
+ *
+ * try {
+ *   await client.refreshTokenGrant(config, refreshToken)
+ * } catch (err) {
+ *   if (err instanceof client.ResponseBodyError) console.error(err.status, err.error, err.error_description)
+ *   throw err
+ * }
+ * ```
+ *
+ * @see [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.2)
+ */
 export class ResponseBodyError extends Error {
   override cause: JsonObject & { error: string }
   readonly code = 'OAUTH_RESPONSE_BODY_ERROR'
