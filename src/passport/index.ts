@@ -143,7 +143,7 @@ export class Strategy implements passport.Strategy {
    * `prompt`, `loginHint`, `idTokenHint`, `resource`, `authorizationDetails`, `callbackURL`). Override it to add
    * your own.
    *
-   * @param req - The request being authenticated.
+   * @param _req - The request being authenticated (unused here; an override may read it).
    * @param options - The options given to `passport.authenticate()`.
    * @returns The parameters, merged into the authorization request.
    * @example
@@ -180,7 +180,7 @@ export class Strategy implements passport.Strategy {
    * [Strategy method] Extra token endpoint parameters for the code grant on the callback: `resource` from the
    * `passport.authenticate()` options. Override it to add your own.
    *
-   * @param req - The callback request.
+   * @param _req - The callback request (unused here; an override may read it).
    * @param options - The options given to `passport.authenticate()`.
    * @returns The parameters, sent with the authorization code.
    * @example
@@ -223,7 +223,7 @@ export class Strategy implements passport.Strategy {
    *
    * @param req - The request being authenticated.
    * @param currentUrl - {@link Strategy.currentUrl} of the request.
-   * @param options - The options given to `passport.authenticate()`.
+   * @param _options - The options given to `passport.authenticate()` (unused here; an override may read them).
    * @returns True to redirect to the authorization server.
    * @example
    * ```ts
