@@ -9,7 +9,15 @@
 // Generation is deterministic: no source links (disableSources), no git revision, no timestamps; the output is
 // byte-for-byte a function of the sources and typedoc.json.
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -78,7 +86,7 @@ export function stalePages() {
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+function main() {
   if (process.argv.includes('--check')) {
     const { changed, missing, extra } = stalePages()
     const lines = [
@@ -94,8 +102,28 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     }
     console.log('docs/api/ is up to date')
   } else {
-    rmSync(OUT, { recursive: true, force: true })
-    generate(OUT)
+    // generated beside docs/api/ first, so that a failed run leaves the committed pages alone
+    const next = `${OUT}.next`
+    rmSync(next, { recursive: true, force: true })
+    try {
+      generate(next)
+      rmSync(OUT, { recursive: true, force: true })
+      renameSync(next, OUT)
+    } finally {
+      rmSync(next, { recursive: true, force: true })
+    }
     console.log(`docs/api/: ${files(OUT).length} page(s)`)
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    main()
+  } catch (err) {
+    // TypeDoc's own output (warnings are errors: a broken {@link}, an @param that names no parameter)
+    console.error(
+      `docs/api/ could not be generated (fix the TSDoc, then run \`npm run docs\`):\n${err.message}`,
+    )
+    process.exit(1)
   }
 }
