@@ -32,7 +32,7 @@ export type JWSAlgorithm =
   | 'ML-DSA-44'
   | 'ML-DSA-65'
   | 'ML-DSA-87'
-  /** @deprecated use Ed25519 */
+  // deprecated: the older name of Ed25519
   | 'EdDSA'
 
 /**
