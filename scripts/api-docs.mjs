@@ -32,6 +32,8 @@ export function generate(out) {
   try {
     execFileSync(process.execPath, [typedoc, '--options', join(ROOT, 'typedoc.json'), '--out', out], {
       cwd: ROOT,
+      // TypeDoc sorts with localeCompare: one locale for every machine (a Turkish locale orders `I` differently)
+      env: { ...process.env, LC_ALL: 'en_US.UTF-8', LANG: 'en_US.UTF-8' },
       stdio: ['ignore', 'pipe', 'pipe'],
       encoding: 'utf8',
     })
