@@ -267,6 +267,7 @@ function changeNotifier(
   let ready: Promise<boolean> | undefined
   let closed = false
   let subscribed = false
+  let failedAt = -Infinity
   let clock = 0
   const lastRead = new Map<string, number>()
   const lastChange = new Map<string, number>()
@@ -288,7 +289,8 @@ function changeNotifier(
   }
 
   const prepare = (): Promise<boolean> => {
-    if (closed) return Promise.resolve(false)
+    // After a failed start, try again a second later at the earliest (no connection per wait while Redis is away).
+    if (closed || (ready === undefined && performance.now() - failedAt < 1_000)) return Promise.resolve(false)
     ready ??= (async () => {
       const connection = client.duplicate!()
       subscriber = connection
@@ -315,7 +317,8 @@ function changeNotifier(
         emit({ type: 'subscriber_error', error })
         subscriber = undefined
         ready = undefined
-        discard(connection)
+        failedAt = performance.now()
+        void discard(connection)
         return false
       }
     })()
