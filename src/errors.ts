@@ -40,6 +40,7 @@ export type ClientErrorCode =
  * ```
  */
 export class ClientError extends Error {
+  /** What went wrong, e.g. `OAUTH_TIMEOUT`, `OAUTH_INVALID_RESPONSE` (see {@link ClientErrorCode}). */
   declare code?: ClientErrorCode | string
 
   /** @internal */
@@ -70,11 +71,17 @@ export class ClientError extends Error {
  * @see [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.2)
  */
 export class ResponseBodyError extends Error {
+  /** The parsed error body. */
   override cause: JsonObject & { error: string }
+  /** Always `OAUTH_RESPONSE_BODY_ERROR`. */
   readonly code = 'OAUTH_RESPONSE_BODY_ERROR'
+  /** The OAuth `error` code, e.g. `invalid_grant`. */
   error: string
+  /** The HTTP status of the response. */
   status: number
+  /** The server's `error_description`, when it sent one. */
   error_description?: string
+  /** The response (its body already read); not enumerable. */
   declare response: Response
 
   /** @internal */
@@ -92,9 +99,13 @@ export class ResponseBodyError extends Error {
 
 /** The server answered with one or more challenges in its `WWW-Authenticate` header. */
 export class WWWAuthenticateChallengeError extends Error {
+  /** The parsed challenges of the `WWW-Authenticate` header. */
   override cause: WWWAuthenticateChallenge[]
+  /** Always `OAUTH_WWW_AUTHENTICATE_CHALLENGE`. */
   readonly code = 'OAUTH_WWW_AUTHENTICATE_CHALLENGE'
+  /** The HTTP status of the response. */
   status: number
+  /** The response; not enumerable. */
   declare response: Response
 
   /** @internal */
@@ -109,9 +120,13 @@ export class WWWAuthenticateChallengeError extends Error {
 
 /** An authorization endpoint error response (redirect with `error`). */
 export class AuthorizationResponseError extends Error {
+  /** The callback's parameters (a copy with the code and tokens redacted, D71). */
   override cause: URLSearchParams
+  /** Always `OAUTH_AUTHORIZATION_RESPONSE_ERROR`. */
   readonly code = 'OAUTH_AUTHORIZATION_RESPONSE_ERROR'
+  /** The OAuth `error` code of the callback, e.g. `access_denied`. */
   error: string
+  /** The server's `error_description`, when it sent one. */
   error_description?: string
 
   /** @internal */
