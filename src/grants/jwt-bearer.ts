@@ -30,6 +30,7 @@ export interface JwtBearerClaims {
   exp?: number
   /** Default: now (with the configuration's clock skew). */
   iat?: number
+  /** Not valid before this time (seconds since the epoch). No default. */
   nbf?: number
   /** Default: 32 random bytes, base64url. */
   jti?: string
@@ -46,7 +47,9 @@ export interface JwtBearerSignOptions extends ModifyAssertionOptions {
 
 /** The inputs to build the assertion with, instead of an assertion string. */
 export interface JwtBearerAssertionInput extends JwtBearerSignOptions {
+  /** The key to sign the assertion with, alone or with its `kid`. */
   privateKey: CryptoKey | PrivateKey
+  /** The assertion's claims; every one has a default. */
   claims?: JwtBearerClaims
 }
 
