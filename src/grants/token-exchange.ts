@@ -32,10 +32,13 @@ export type TokenTypeIdentifier = (typeof TokenType)[keyof typeof TokenType] | (
 export interface TokenExchangeParameters {
   /** The token that represents the party on whose behalf the request is made. */
   subject_token: string
+  /** What `subject_token` is (see {@link TokenType}). */
   subject_token_type: TokenTypeIdentifier
   /** The token of the acting party (delegation); requires `actor_token_type`. */
   actor_token?: string
+  /** What `actor_token` is. */
   actor_token_type?: TokenTypeIdentifier
+  /** The kind of token wanted back. */
   requested_token_type?: TokenTypeIdentifier
   /** Logical names of the target services; several become repeated parameters. */
   audience?: string | string[]
@@ -49,6 +52,7 @@ export interface TokenExchangeParameters {
 
 /** A token exchange response (RFC 8693 §2.2.1): `issued_token_type` says what `access_token` holds. */
 export interface TokenExchangeResponse extends TokenEndpointResponse {
+  /** What the issued token is. */
   readonly issued_token_type: TokenTypeIdentifier
 }
 
