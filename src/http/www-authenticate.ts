@@ -1,7 +1,10 @@
 /** One challenge of a `WWW-Authenticate` header (RFC 9110 §11.6.1). Scheme and parameter names are lower case. */
 export interface WWWAuthenticateChallenge {
+  /** The scheme, lower case: `bearer`, `dpop`, ... */
   readonly scheme: Lowercase<string>
+  /** The challenge's parameters. */
   readonly parameters: WWWAuthenticateChallengeParameters
+  /** The token68 form of the challenge, when it used one. */
   readonly token68?: string
 }
 
@@ -9,12 +12,19 @@ export interface WWWAuthenticateChallenge {
  * The parameters of a `WWW-Authenticate` challenge; names are lower case (RFC 6750 §3, RFC 9449 §7.1).
  */
 export interface WWWAuthenticateChallengeParameters {
+  /** The protection space. */
   readonly realm?: string
+  /** The error code, e.g. `invalid_token`, `use_dpop_nonce`. */
   readonly error?: string
+  /** A human-readable description of the error. */
   readonly error_description?: string
+  /** A page about the error. */
   readonly error_uri?: string
+  /** The JWS algorithms the server accepts for DPoP proofs, space-separated. */
   readonly algs?: string
+  /** The scope the resource needs. */
   readonly scope?: string
+  /** The URL of the resource's metadata (RFC 9728). */
   readonly resource_metadata?: string
   readonly [parameter: Lowercase<string>]: string | undefined
 }
