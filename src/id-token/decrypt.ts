@@ -5,6 +5,7 @@ import { compactDecrypt, joseErrors } from '../internal/jose.js'
 
 /** A private key for decrypting responses, with the `alg` and `kid` it is registered under. */
 export interface DecryptionKey {
+  /** The private key to decrypt with. */
   key: CryptoKey
   /** The JWE `alg` this key may be used with; derived from the key when absent. */
   alg?: string
