@@ -16,7 +16,9 @@ export interface TokenManagerEventBase {
 
 /** An error as events describe it: its class name and `code`, never its message (which may quote a server). */
 export interface TokenManagerEventError {
+  /** The error's class name, e.g. `ResponseBodyError`. */
   name: string
+  /** The error's `code`, when it has one. */
   code?: string
   /** The HTTP status, for a `ResponseBodyError` or a non-conforming response. */
   status?: number
