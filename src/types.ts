@@ -75,12 +75,15 @@ export type CryptoKey = globalThis.CryptoKey
 
 /** An asymmetric key pair of WebCrypto keys (openid-client's `CryptoKeyPair` type). */
 export interface CryptoKeyPair {
+  /** The private key. */
   privateKey: CryptoKey
+  /** The public key. */
   publicKey: CryptoKey
 }
 
 /** A JSON Web Key Set (RFC 7517 §5), as a server's `jwks_uri` serves it. */
 export interface JWKS {
+  /** The keys. */
   readonly keys: JWK[]
 }
 /**
@@ -88,7 +91,9 @@ export interface JWKS {
  * epoch). See {@link getJwksCache} and {@link setJwksCache}.
  */
 export interface ExportedJWKSCache {
+  /** The server's key set. */
   jwks: JWKS
+  /** When it was fetched, in seconds since the epoch. */
   uat: number
 }
 
@@ -217,11 +222,17 @@ export type FetchBody =
 
 /** The options a `customFetch` receives, shaped like `RequestInit`. */
 export interface CustomFetchOptions {
+  /** The request body. */
   body: FetchBody
+  /** `half` when the body is a stream. */
   duplex?: 'half'
+  /** The request headers, names in lower case. */
   headers: Record<string, string>
+  /** The HTTP method. */
   method: string
+  /** Always `manual`: grantline follows no redirect. */
   redirect: 'manual'
+  /** Aborts the request (the configuration's deadline, or the caller's signal). */
   signal?: AbortSignal
 }
 
@@ -230,7 +241,9 @@ export type CustomFetch = (url: string, options: CustomFetchOptions) => Promise<
 
 /** The settable properties of a {@link Configuration}: `timeout` in seconds (D1) and `[customFetch]`. */
 export interface ConfigurationProperties {
+  /** A `fetch` replacement for every request of the configuration. */
   [customFetch]?: CustomFetch | undefined
+  /** Seconds before a request times out (30 by default; 0 or Infinity: none). */
   timeout?: number | undefined
 }
 
@@ -252,12 +265,15 @@ export type ModifyAssertionFunction = (
 ) => void
 
 export interface ModifyAssertionOptions {
+  /** Called with the JWT's header and payload right before signing; may change them. */
   [modifyAssertion]?: ModifyAssertionFunction
 }
 
 /** A private key with the `kid` to put in the JWS header of what it signs. */
 export interface PrivateKey {
+  /** The private key (a WebCrypto `CryptoKey`). */
   key: CryptoKey
+  /** The key's ID, put in the JWS header as `kid`. */
   kid?: string
 }
 
@@ -286,7 +302,9 @@ export interface DPoPOptions {
 
 /** The `cnf` claim (RFC 7800): what a token is bound to (a certificate's or a DPoP key's thumbprint). */
 export interface ConfirmationClaims {
+  /** The SHA-256 thumbprint of the client certificate the token is bound to (RFC 8705). */
   readonly 'x5t#S256'?: string
+  /** The thumbprint of the DPoP key the token is bound to (RFC 9449). */
   readonly jkt?: string
   readonly [claim: string]: JsonValue | undefined
 }
@@ -327,11 +345,17 @@ export interface AuthorizationDetails {
 }
 
 export interface TokenEndpointResponse {
+  /** The access token. */
   readonly access_token: string
+  /** Seconds the access token lives, from when it was issued. */
   readonly expires_in?: number
+  /** The ID Token (validated before the response is returned). */
   readonly id_token?: string
+  /** The refresh token, when the server issued one. */
   readonly refresh_token?: string
+  /** The granted scope, when it differs from the requested one (or the server always says). */
   readonly scope?: string
+  /** The granted authorization details (RFC 9396). */
   readonly authorization_details?: AuthorizationDetails[]
   /** Always lower case: `bearer`, `dpop`, or `n_a` (token exchange only). */
   readonly token_type: Lowercase<string>
