@@ -15,6 +15,7 @@ export interface DeviceAuthorizationResponse {
   readonly device_code: string
   /** The code the end-user enters at `verification_uri`. */
   readonly user_code: string
+  /** The page where the end-user enters `user_code`. */
   readonly verification_uri: string
   /** `verification_uri` with the user code already in it, e.g. for a QR code. */
   readonly verification_uri_complete?: string
