@@ -11,20 +11,35 @@ import { ResponseFields } from './response-fields.js'
 
 /** A token introspection response (RFC 7662 §2.2). Only `active` is guaranteed. */
 export interface IntrospectionResponse {
+  /** Whether the token is active; every other member is meaningful only when it is. */
   readonly active: boolean
+  /** The client the token was issued to. */
   readonly client_id?: string
+  /** When the token expires (seconds since the epoch). */
   readonly exp?: number
+  /** When the token was issued. */
   readonly iat?: number
+  /** The session the token belongs to. */
   readonly sid?: string
+  /** Who issued the token. */
   readonly iss?: string
+  /** The token's identifier. */
   readonly jti?: string
+  /** A human-readable identifier of the resource owner. */
   readonly username?: string
+  /** Whom the token is meant for. */
   readonly aud?: string | string[]
+  /** The token's scope, space-separated. */
   readonly scope?: string
+  /** The resource owner the token stands for. */
   readonly sub?: string
+  /** The token is not valid before this time. */
   readonly nbf?: number
+  /** The token's type, e.g. `Bearer` or `DPoP`. */
   readonly token_type?: string
+  /** What the token is bound to (certificate or DPoP key thumbprint). */
   readonly cnf?: ConfirmationClaims
+  /** The token's authorization details (RFC 9396). */
   readonly authorization_details?: AuthorizationDetails[]
   readonly [claim: string]: JsonValue | undefined
 }
