@@ -86,10 +86,12 @@ export interface StrategyOptionsBase {
 
 /** Options of a `Strategy` whose verify function takes `(tokens, verified)`. */
 export interface StrategyOptions extends StrategyOptionsBase {
+  /** `verify` is called without the request. */
   passReqToCallback?: false
 }
 
 /** Options of a `Strategy` whose verify function takes `(req, tokens, verified)`. */
 export interface StrategyOptionsWithRequest extends StrategyOptionsBase {
+  /** `verify` is called with the request as its first argument. */
   passReqToCallback: true
 }
