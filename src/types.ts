@@ -201,17 +201,29 @@ export interface ConfigurationMethods {
 
 /** Client metadata (RFC 7591 / OpenID Connect Registration). Wire names; library knobs are symbols. */
 export interface ClientMetadata {
+  /** The client's identifier. */
   client_id: string
+  /** The client's secret (confidential clients). */
   client_secret?: string
+  /** How the client authenticates at the token endpoint, e.g. `client_secret_basic`. */
   token_endpoint_auth_method?: string
+  /** The JWS `alg` ID Tokens must be signed with (RS256 by default). */
   id_token_signed_response_alg?: string
+  /** The JWS `alg` of JARM responses. */
   authorization_signed_response_alg?: string
+  /** Whether ID Tokens must carry `auth_time`. */
   require_auth_time?: boolean
+  /** The JWS `alg` of signed UserInfo responses. */
   userinfo_signed_response_alg?: string
+  /** The JWS `alg` of JWT introspection responses. */
   introspection_signed_response_alg?: string
+  /** The default `max_age` (seconds) checked against `auth_time`. */
   default_max_age?: number
+  /** Call the server's `mtls_endpoint_aliases` (with a client certificate, RFC 8705). */
   use_mtls_endpoint_aliases?: boolean
+  /** Seconds the local clock is behind (negative: ahead of) the server's. */
   [clockSkew]?: number
+  /** Seconds of leeway for `exp`, `nbf` and `auth_time` checks (30 by default, D23). */
   [clockTolerance]?: number
   [metadata: string]: JsonValue | undefined
 }
@@ -315,16 +327,27 @@ export interface ConfirmationClaims {
  * @see [OpenID Connect Core 1.0 §2](https://openid.net/specs/openid-connect-core-1_0.html#IDToken)
  */
 export interface IDToken {
+  /** The issuer: the authorization server. */
   readonly iss: string
+  /** The end-user's identifier at the issuer. */
   readonly sub: string
+  /** The client(s) the ID Token is for. */
   readonly aud: string | string[]
+  /** When it was issued (seconds since the epoch). */
   readonly iat: number
+  /** When it expires. */
   readonly exp: number
+  /** The `nonce` of the authorization request. */
   readonly nonce?: string
+  /** When the end-user authenticated. */
   readonly auth_time?: number
+  /** The authorized party: the client it was issued to, when `aud` lists several. */
   readonly azp?: string
+  /** The ID Token's identifier. */
   readonly jti?: string
+  /** Not valid before this time. */
   readonly nbf?: number
+  /** What the ID Token is bound to. */
   readonly cnf?: ConfirmationClaims
   readonly [claim: string]: JsonValue | undefined
 }
@@ -335,11 +358,17 @@ export interface IDToken {
  * @see [RFC 9396](https://www.rfc-editor.org/rfc/rfc9396.html)
  */
 export interface AuthorizationDetails {
+  /** The kind of authorization (the server defines the values). */
   readonly type: string
+  /** Where the resources are. */
   readonly locations?: string[]
+  /** What may be done. */
   readonly actions?: string[]
+  /** Which kinds of data may be accessed. */
   readonly datatypes?: string[]
+  /** Which privileges are asked for. */
   readonly privileges?: string[]
+  /** A specific resource. */
   readonly identifier?: string
   readonly [parameter: string]: JsonValue | undefined
 }
