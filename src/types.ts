@@ -114,73 +114,141 @@ export interface MTLSEndpointAliases {
 
 /** Authorization server metadata (RFC 8414, OpenID Connect Discovery 1.0). Wire names throughout. */
 export interface ServerMetadata {
+  /** The authorization server's issuer identifier (a URL). */
   readonly issuer: string
+  /** URL of the server's authorization endpoint. */
   readonly authorization_endpoint?: string
+  /** URL of the server's token endpoint. */
   readonly token_endpoint?: string
+  /** URL of the server's JSON Web Key Set, for verifying its signatures. */
   readonly jwks_uri?: string
+  /** URL of the server's dynamic client registration endpoint. */
   readonly registration_endpoint?: string
+  /** `scope` values the server supports. */
   readonly scopes_supported?: string[]
+  /** `response_type` values the server supports. */
   readonly response_types_supported?: string[]
+  /** `response_mode` values the server supports. */
   readonly response_modes_supported?: string[]
+  /** `grant_type` values the server supports. */
   readonly grant_types_supported?: string[]
+  /** Client authentication methods the token endpoint accepts. */
   readonly token_endpoint_auth_methods_supported?: string[]
+  /** JWS algorithms of client assertions the token endpoint accepts. */
   readonly token_endpoint_auth_signing_alg_values_supported?: string[]
+  /** URL of human-readable documentation for developers. */
   readonly service_documentation?: string
+  /** Languages of the user interface. */
   readonly ui_locales_supported?: string[]
+  /** URL of the server's policy on how clients may use the data it provides. */
   readonly op_policy_uri?: string
+  /** URL of the server's terms of service. */
   readonly op_tos_uri?: string
+  /** URL of the server's revocation (RFC 7009) endpoint. */
   readonly revocation_endpoint?: string
+  /** Client authentication methods the revocation endpoint accepts. */
   readonly revocation_endpoint_auth_methods_supported?: string[]
+  /** JWS algorithms of client assertions the revocation endpoint accepts. */
   readonly revocation_endpoint_auth_signing_alg_values_supported?: string[]
+  /** URL of the server's introspection (RFC 7662) endpoint. */
   readonly introspection_endpoint?: string
+  /** Client authentication methods the introspection endpoint accepts. */
   readonly introspection_endpoint_auth_methods_supported?: string[]
+  /** JWS algorithms of client assertions the introspection endpoint accepts. */
   readonly introspection_endpoint_auth_signing_alg_values_supported?: string[]
+  /** PKCE code challenge methods (`S256`, ...). */
   readonly code_challenge_methods_supported?: string[]
+  /** The metadata as a signed JWT (RFC 8414 §2.1). */
   readonly signed_metadata?: string
+  /** URL of the server's device authorization (RFC 8628) endpoint. */
   readonly device_authorization_endpoint?: string
+  /** Whether the server binds access tokens to client certificates (RFC 8705). */
   readonly tls_client_certificate_bound_access_tokens?: boolean
+  /** Endpoints to call with a client certificate (RFC 8705 §5). */
   readonly mtls_endpoint_aliases?: MTLSEndpointAliases
+  /** URL of the server's UserInfo endpoint. */
   readonly userinfo_endpoint?: string
+  /** Authentication Context Class References the server supports. */
   readonly acr_values_supported?: string[]
+  /** Subject identifier types (`public`, `pairwise`). */
   readonly subject_types_supported?: string[]
+  /** JWS algorithms the server signs (or accepts) ID Tokens with. */
   readonly id_token_signing_alg_values_supported?: string[]
+  /** JWE `alg` values for encrypted ID Tokens. */
   readonly id_token_encryption_alg_values_supported?: string[]
+  /** JWE `enc` values for encrypted ID Tokens. */
   readonly id_token_encryption_enc_values_supported?: string[]
+  /** JWS algorithms the server signs (or accepts) UserInfo responses with. */
   readonly userinfo_signing_alg_values_supported?: string[]
+  /** JWE `alg` values for encrypted UserInfo responses. */
   readonly userinfo_encryption_alg_values_supported?: string[]
+  /** JWE `enc` values for encrypted UserInfo responses. */
   readonly userinfo_encryption_enc_values_supported?: string[]
+  /** JWS algorithms the server accepts request objects signed with. */
   readonly request_object_signing_alg_values_supported?: string[]
+  /** JWE `alg` values for encrypted request objects. */
   readonly request_object_encryption_alg_values_supported?: string[]
+  /** JWE `enc` values for encrypted request objects. */
   readonly request_object_encryption_enc_values_supported?: string[]
+  /** `display` values the server supports. */
   readonly display_values_supported?: string[]
+  /** Claim types (`normal`, `aggregated`, `distributed`). */
   readonly claim_types_supported?: string[]
+  /** Claims the server may provide. */
   readonly claims_supported?: string[]
+  /** Languages of the claims. */
   readonly claims_locales_supported?: string[]
+  /** Whether the `claims` request parameter is supported. */
   readonly claims_parameter_supported?: boolean
+  /** Whether the `request` parameter (a request object) is supported. */
   readonly request_parameter_supported?: boolean
+  /** Whether the `request_uri` parameter is supported. */
   readonly request_uri_parameter_supported?: boolean
+  /** Whether `request_uri` values must be pre-registered. */
   readonly require_request_uri_registration?: boolean
+  /** Whether authorization requests must be signed request objects (JAR, RFC 9101). */
   readonly require_signed_request_object?: boolean
+  /** URL of the server's pushed authorization request (RFC 9126) endpoint. */
   readonly pushed_authorization_request_endpoint?: string
+  /** Whether authorization requests must be pushed first (PAR, RFC 9126). */
   readonly require_pushed_authorization_requests?: boolean
+  /** JWS algorithms the server signs (or accepts) JWT introspection responses with. */
   readonly introspection_signing_alg_values_supported?: string[]
+  /** JWE `alg` values for encrypted JWT introspection responses. */
   readonly introspection_encryption_alg_values_supported?: string[]
+  /** JWE `enc` values for encrypted JWT introspection responses. */
   readonly introspection_encryption_enc_values_supported?: string[]
+  /** Whether authorization responses carry `iss` (RFC 9207). */
   readonly authorization_response_iss_parameter_supported?: boolean
+  /** JWS algorithms the server signs (or accepts) JARM responses with. */
   readonly authorization_signing_alg_values_supported?: string[]
+  /** JWE `alg` values for encrypted JARM responses. */
   readonly authorization_encryption_alg_values_supported?: string[]
+  /** JWE `enc` values for encrypted JARM responses. */
   readonly authorization_encryption_enc_values_supported?: string[]
+  /** URL of the server's backchannel authentication (CIBA) endpoint. */
   readonly backchannel_authentication_endpoint?: string
+  /** JWS algorithms of signed CIBA requests. */
   readonly backchannel_authentication_request_signing_alg_values_supported?: string[]
+  /** CIBA token delivery modes (`poll`, `ping`, `push`). */
   readonly backchannel_token_delivery_modes_supported?: string[]
+  /** Whether CIBA requests may carry a `user_code`. */
   readonly backchannel_user_code_parameter_supported?: boolean
+  /** URL of the iframe for OpenID Connect Session Management. */
   readonly check_session_iframe?: string
+  /** JWS algorithms the server accepts for DPoP proofs (RFC 9449). */
   readonly dpop_signing_alg_values_supported?: string[]
+  /** URL of the server's end session (RP-Initiated Logout) endpoint. */
   readonly end_session_endpoint?: string
+  /** Whether front-channel logout requests carry `iss` and `sid`. */
   readonly frontchannel_logout_session_supported?: boolean
+  /** Whether front-channel logout is supported. */
   readonly frontchannel_logout_supported?: boolean
+  /** Whether back-channel logout tokens carry `sid`. */
   readonly backchannel_logout_session_supported?: boolean
+  /** Whether back-channel logout is supported. */
   readonly backchannel_logout_supported?: boolean
+  /** The resource servers this server issues tokens for. */
   readonly protected_resources?: string[]
   readonly [metadata: string]: JsonValue | undefined
 }
