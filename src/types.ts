@@ -172,13 +172,13 @@ export interface ServerMetadata {
   readonly acr_values_supported?: string[]
   /** Subject identifier types (`public`, `pairwise`). */
   readonly subject_types_supported?: string[]
-  /** JWS algorithms the server signs (or accepts) ID Tokens with. */
+  /** JWS algorithms the server signs ID Tokens with. */
   readonly id_token_signing_alg_values_supported?: string[]
   /** JWE `alg` values for encrypted ID Tokens. */
   readonly id_token_encryption_alg_values_supported?: string[]
   /** JWE `enc` values for encrypted ID Tokens. */
   readonly id_token_encryption_enc_values_supported?: string[]
-  /** JWS algorithms the server signs (or accepts) UserInfo responses with. */
+  /** JWS algorithms the server signs UserInfo responses with. */
   readonly userinfo_signing_alg_values_supported?: string[]
   /** JWE `alg` values for encrypted UserInfo responses. */
   readonly userinfo_encryption_alg_values_supported?: string[]
@@ -212,7 +212,7 @@ export interface ServerMetadata {
   readonly pushed_authorization_request_endpoint?: string
   /** Whether authorization requests must be pushed first (PAR, RFC 9126). */
   readonly require_pushed_authorization_requests?: boolean
-  /** JWS algorithms the server signs (or accepts) JWT introspection responses with. */
+  /** JWS algorithms the server signs JWT introspection responses with. */
   readonly introspection_signing_alg_values_supported?: string[]
   /** JWE `alg` values for encrypted JWT introspection responses. */
   readonly introspection_encryption_alg_values_supported?: string[]
@@ -220,7 +220,7 @@ export interface ServerMetadata {
   readonly introspection_encryption_enc_values_supported?: string[]
   /** Whether authorization responses carry `iss` (RFC 9207). */
   readonly authorization_response_iss_parameter_supported?: boolean
-  /** JWS algorithms the server signs (or accepts) JARM responses with. */
+  /** JWS algorithms the server signs JARM responses with. */
   readonly authorization_signing_alg_values_supported?: string[]
   /** JWE `alg` values for encrypted JARM responses. */
   readonly authorization_encryption_alg_values_supported?: string[]
