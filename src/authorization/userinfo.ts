@@ -19,35 +19,60 @@ import type { DPoPOptions, DPoPProofHandle, JsonObject, JsonValue } from '../typ
 
 /** The `address` claim of a UserInfo response (OpenID Connect Core 1.0 §5.1.1). */
 export interface UserInfoAddress {
+  /** The full mailing address, formatted for display. */
   readonly formatted?: string
+  /** Street, house number, and so on. */
   readonly street_address?: string
+  /** City or locality. */
   readonly locality?: string
+  /** State, province or region. */
   readonly region?: string
+  /** Postal code. */
   readonly postal_code?: string
+  /** Country name. */
   readonly country?: string
   readonly [claim: string]: JsonValue | undefined
 }
 
 /** Claims of a UserInfo response (OpenID Connect Core 1.0 §5.3.2). Only `sub` is guaranteed. */
 export interface UserInfoResponse {
+  /** The end-user's identifier at the issuer; always present, and checked against the expected subject. */
   readonly sub: string
+  /** Full name. */
   readonly name?: string
+  /** Given (first) name(s). */
   readonly given_name?: string
+  /** Surname(s). */
   readonly family_name?: string
+  /** Middle name(s). */
   readonly middle_name?: string
+  /** Casual name. */
   readonly nickname?: string
+  /** The name the end-user wishes to be referred to by; not unique, not stable. */
   readonly preferred_username?: string
+  /** URL of the profile page. */
   readonly profile?: string
+  /** URL of a profile picture. */
   readonly picture?: string
+  /** URL of a web page or blog. */
   readonly website?: string
+  /** Preferred e-mail address; not unique, not stable. */
   readonly email?: string
+  /** Whether the issuer verified the e-mail address. */
   readonly email_verified?: boolean
+  /** Gender. */
   readonly gender?: string
+  /** Birthday, `YYYY-MM-DD` (or `YYYY`). */
   readonly birthdate?: string
+  /** Time zone, e.g. `Europe/Paris`. */
   readonly zoneinfo?: string
+  /** Locale, e.g. `en-US`. */
   readonly locale?: string
+  /** Preferred telephone number. */
   readonly phone_number?: string
+  /** When the information was last updated (seconds since the epoch). */
   readonly updated_at?: number
+  /** Preferred postal address. */
   readonly address?: UserInfoAddress
   readonly [claim: string]: JsonValue | undefined
 }
