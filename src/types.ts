@@ -42,30 +42,54 @@ export type JWSAlgorithm =
  * @see [RFC 7517](https://www.rfc-editor.org/rfc/rfc7517.html)
  */
 export interface JWK {
+  /** Key type: `EC`, `RSA`, `OKP`, `oct`, `AKP`. */
   readonly kty?: string
+  /** Key ID. */
   readonly kid?: string
+  /** The algorithm the key is meant for. */
   readonly alg?: string
+  /** Intended use: `sig` or `enc`. */
   readonly use?: string
+  /** Permitted operations. */
   readonly key_ops?: string[]
+  /** Whether the key is extractable (WebCrypto). */
   readonly ext?: boolean
+  /** X.509 certificate chain. */
   readonly x5c?: string[]
+  /** X.509 certificate SHA-1 thumbprint. */
   readonly x5t?: string
   readonly 'x5t#S256'?: string
+  /** URL of an X.509 certificate chain. */
   readonly x5u?: string
+  /** RSA public exponent. */
   readonly e?: string
+  /** RSA modulus. */
   readonly n?: string
+  /** Curve of an EC or OKP key. */
   readonly crv?: string
+  /** Public x coordinate (EC) or public key (OKP). */
   readonly x?: string
+  /** Public y coordinate (EC). */
   readonly y?: string
+  /** Private key: EC/OKP private value or RSA private exponent. */
   readonly d?: string
+  /** RSA first factor CRT exponent (private). */
   readonly dp?: string
+  /** RSA second factor CRT exponent (private). */
   readonly dq?: string
+  /** Symmetric key value (private). */
   readonly k?: string
+  /** RSA first prime factor (private). */
   readonly p?: string
+  /** RSA second prime factor (private). */
   readonly q?: string
+  /** RSA first CRT coefficient (private). */
   readonly qi?: string
+  /** Public key of an AKP (ML-DSA) key. */
   readonly pub?: string
+  /** Private key of an AKP (ML-DSA) key. */
   readonly priv?: string
+  /** Other RSA primes (private). */
   readonly oth?: Array<{ d?: string; r?: string; t?: string }>
   readonly [parameter: string]: JsonValue | undefined
 }
