@@ -58,6 +58,7 @@ export interface JWK {
   readonly x5c?: string[]
   /** X.509 certificate SHA-1 thumbprint. */
   readonly x5t?: string
+  /** X.509 certificate SHA-256 thumbprint. */
   readonly 'x5t#S256'?: string
   /** URL of an X.509 certificate chain. */
   readonly x5u?: string
