@@ -12,18 +12,27 @@ import { sealer, type RedisEncryptionKey, type RejectReason } from './envelope.j
  * subscribe to change notifications. Typed by shape, so grantline never loads `redis` itself.
  */
 export interface RedisClientLike {
+  /** Sends one command (node-redis `client.sendCommand`); `timeout` in milliseconds. */
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>
+  /** A new connection with the same options, for the change notifications (`SUBSCRIBE`). */
   duplicate?(): RedisSubscriberLike
 }
 
 /** The duplicated connection the store subscribes on. */
 export interface RedisSubscriberLike {
+  /** Opens the connection. */
   connect(): Promise<unknown>
+  /** Subscribes to a channel. */
   subscribe(channel: string, listener: (message: string, channel: string) => void): Promise<unknown>
+  /** Listens to the connection's events (`error`, ...). */
   on(event: string, listener: (...args: any[]) => void): unknown
+  /** Closes the connection (node-redis 5 and later). */
   close?(): Promise<unknown>
+  /** Closes the connection (older node-redis). */
   quit?(): Promise<unknown>
+  /** Closes the connection at once. */
   destroy?(): unknown
+  /** Lets the process exit while the connection is open. */
   unref?(): unknown
 }
 
