@@ -127,12 +127,19 @@ export interface ExportedJWKSCache {
  * a certificate; used when the client metadata sets `use_mtls_endpoint_aliases`.
  */
 export interface MTLSEndpointAliases {
+  /** The mTLS alias of `token_endpoint`. */
   readonly token_endpoint?: string
+  /** The mTLS alias of `revocation_endpoint`. */
   readonly revocation_endpoint?: string
+  /** The mTLS alias of `introspection_endpoint`. */
   readonly introspection_endpoint?: string
+  /** The mTLS alias of `device_authorization_endpoint`. */
   readonly device_authorization_endpoint?: string
+  /** The mTLS alias of `userinfo_endpoint`. */
   readonly userinfo_endpoint?: string
+  /** The mTLS alias of `pushed_authorization_request_endpoint`. */
   readonly pushed_authorization_request_endpoint?: string
+  /** The mTLS alias of `backchannel_authentication_endpoint`. */
   readonly backchannel_authentication_endpoint?: string
   readonly [metadata: string]: string | undefined
 }
