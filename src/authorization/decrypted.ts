@@ -68,6 +68,8 @@ export { decryptedJws, decryptedOf, recordDecrypted } from '../internal/decrypte
  * const userInfo = await fetchUserInfo(config, accessToken, subject)
  * const signed: string | undefined = getDecryptedResponses(userInfo)
  * ```
+ *
+ * @see [D75: every function that can decrypt](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d75)
  */
 export function getDecryptedResponses<S extends string | DecryptedAuthorizationCodeResponses>(
   result: WithDecryptedResponse<object, S>,
