@@ -73,6 +73,7 @@ export function authorizationUrl(state: ConfigState, parameters: AuthorizationPa
  * @see [RFC 6749 §4.1.1](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.1)
  * @see [D60: parameters are read as every grant reads them](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d60)
  * @see [D61: metadata errors are ClientErrors](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d61)
+ * @see [D64: array values become repeated parameters](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d64)
  */
 export function buildAuthorizationUrl(config: Configuration, parameters: AuthorizationParameters): URL {
   try {
