@@ -257,6 +257,12 @@ function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  * @see [D41: refresh ahead](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d41)
  * @see [D42: retries](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d42)
  * @see [D43: single flight](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d43)
+ * @see [D40: expiry](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d40)
+ * @see [D44: refresh-token sessions](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d44)
+ * @see [D46: events](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d46)
+ * @see [D47: memory](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d47)
+ * @see [D48: store calls](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d48)
+ * @see [D49: invalidate](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d49)
  */
 export function createTokenManager(options: TokenManagerOptions = {}): TokenManager {
   if (!isPlainObject(options)) throw argError('"options" must be an object')
