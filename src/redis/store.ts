@@ -140,6 +140,13 @@ const MAX_PX = Number.MAX_SAFE_INTEGER - Date.UTC(3000, 0)
  * })
  * const manager = createTokenManager({ store })
  * ```
+ *
+ * @see [D50: grantline/redis](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d50)
+ * @see [D51: tokens are encrypted unless you opt out](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d51)
+ * @see [D52: entries the store will not use](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d52)
+ * @see [D53: the layout in Redis](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d53)
+ * @see [D54: waiting by pub/sub](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d54)
+ * @see [D55: Redis down or slow degrades, never fails a call](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d55)
  */
 export function redisTokenStore(client: RedisClientLike, options: RedisTokenStoreOptions): TokenStore {
   if (typeof client !== 'object' || client === null || typeof client.sendCommand !== 'function')
