@@ -85,6 +85,10 @@ type Active = Strategy & Actions
  * app.get('/login', passport.authenticate('op'))
  * app.get('/cb', passport.authenticate('op', { successRedirect: '/', failureRedirect: '/login' }))
  * ```
+ *
+ * @see [D83: argument errors carry a code](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d83)
+ * @see [D84: a form_post callback already parsed by express](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d84)
+ * @see [D86: passport and express are type-only imports](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d86)
  */
 export class Strategy implements passport.Strategy {
   /** The strategy's name, as given to `passport.authenticate`. */
