@@ -1,4 +1,21 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+
+const source = (path: string) => fileURLToPath(new URL(path, import.meta.url))
+
+/**
+ * The package's own names, mapped to the sources as tsconfig.json `paths` maps them, so that a test importing an
+ * example (which imports `grantline` as a user does) shares the test's copy of every class (`instanceof`) and
+ * never loads `dist/`. `grantline` is the portable entry here: the `node` project loads the Node.js entry point
+ * through its setup file, and the `fetch` project must stay portable.
+ */
+const PACKAGE_ALIASES = [
+  { find: /^grantline$/, replacement: source('./src/index.ts') },
+  { find: /^grantline\/browser$/, replacement: source('./src/index.ts') },
+  { find: /^grantline\/node$/, replacement: source('./src/node/index.ts') },
+  { find: /^grantline\/redis$/, replacement: source('./src/redis/index.ts') },
+  { find: /^grantline\/passport$/, replacement: source('./src/passport/index.ts') },
+]
 
 /**
  * Every suite runs twice (issue 10, item 6): the `fetch` project is the portable path (global fetch,
@@ -15,6 +32,7 @@ const FETCH_ONLY = [
 ]
 
 export default defineConfig({
+  resolve: { alias: PACKAGE_ALIASES },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

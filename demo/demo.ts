@@ -13,7 +13,7 @@ import {
   type ServerMetadata,
   type TokenEndpointResponse,
   type TokenEndpointResponseHelpers,
-} from '../src/index.js'
+} from 'grantline'
 import { signJwtAssertion } from './assertions.js'
 import { JWT_BEARER, TOKEN_EXCHANGE, startAuthorizationServer, type AuthorizationServer } from './server.js'
 import { TOKEN_TYPE } from './grants/token-exchange.js'

@@ -15,7 +15,7 @@ import {
   fetchProtectedResource,
   getDPoPHandle,
   randomDPoPKeyPair,
-} from '../src/index.js'
+} from 'grantline'
 
 const preview = (token: string) => `${token.slice(0, 8)}… (${token.length} characters)`
 

@@ -9,9 +9,9 @@
 import { randomBytes } from 'node:crypto'
 import { createClient } from 'redis'
 import { startAuthorizationServer } from '../demo/server.js'
-import { ClientSecretPost, Configuration, allowInsecureRequests, createTokenManager } from '../src/index.js'
-import type { ServerMetadata } from '../src/index.js'
-import { redisTokenStore } from '../src/redis/index.js'
+import { ClientSecretPost, Configuration, allowInsecureRequests, createTokenManager } from 'grantline'
+import type { ServerMetadata } from 'grantline'
+import { redisTokenStore } from 'grantline/redis'
 import { startRedisServer } from '../test/support/redis-server.js'
 
 const INSTANCES = 4

@@ -11,7 +11,7 @@ import {
   jwtBearerGrant,
   signJwtBearerAssertion,
   tokenIntrospection,
-} from '../src/index.js'
+} from 'grantline'
 
 const preview = (token: string) => `${token.slice(0, 8)}… (${token.length} characters)`
 

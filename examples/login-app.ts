@@ -33,7 +33,7 @@ import {
   randomPKCECodeVerifier,
   randomState,
   type Configuration,
-} from '../src/index.js'
+} from 'grantline'
 
 /** The client the app acts as. */
 export interface LoginAppClient {

@@ -12,7 +12,7 @@ import {
   discovery,
   tokenExchangeGrant,
   tokenIntrospection,
-} from '../src/index.js'
+} from 'grantline'
 
 const preview = (token: string) => `${token.slice(0, 8)}… (${token.length} characters)`
 
