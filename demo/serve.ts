@@ -110,7 +110,7 @@ for (const id of loginClients) {
     ? `client_secret ${client.clientSecret}`
     : client.privateKey
       ? 'key held by the server process (tests only)'
-      : 'public: PKCE'
+      : 'public (no secret)'
   out(`  ${id.padEnd(17)}${client.tokenEndpointAuthMethod.padEnd(28)}${credential}`)
   out(`  ${''.padEnd(17)}redirect_uris ${client.redirectUris!.join(' ')}`)
 }
@@ -127,11 +127,11 @@ out()
 out('A subject token for token exchange (an access token of client "basic", valid 10 minutes):')
 out(`  ${subjectToken}`)
 out()
-const basic = server.clients['basic']!
-out('Try it:')
+const post = server.clients['post']!
+out('Try it (a secret without a method means client_secret_post, as in openid-client):')
 out(`  import * as client from 'grantline'`)
 out(
-  `  const config = await client.discovery(new URL('${issuer}'), 'basic', '${basic.clientSecret}', undefined, {`,
+  `  const config = await client.discovery(new URL('${issuer}'), 'post', '${post.clientSecret}', undefined, {`,
 )
 out(
   server.mtls
