@@ -281,13 +281,17 @@ export function sharedEndpoint(state: EndpointContext, endpoint: EndpointName): 
   return cachedEndpoint(state, endpoint, true)
 }
 
-/** HTTPS only, unless allowInsecureRequests; anything but HTTP(S) never. */
+/**
+ * HTTPS only, unless allowInsecureRequests; anything but HTTP(S) never. The HTTPS rule is checked first, as
+ * openid-client does: an `ftp:` endpoint is OAUTH_HTTP_REQUEST_FORBIDDEN without allowInsecureRequests and
+ * OAUTH_REQUEST_PROTOCOL_FORBIDDEN with it.
+ */
 export function checkProtocol(url: URL, tlsOnly: boolean): void {
   if (url.protocol === 'https:') return
+  if (tlsOnly) throw ope('only requests to HTTPS are allowed', 'OAUTH_HTTP_REQUEST_FORBIDDEN', url)
   if (url.protocol !== 'http:') {
     throw ope('only HTTP and HTTPS requests are allowed', 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN', url)
   }
-  if (tlsOnly) throw ope('only requests to HTTPS are allowed', 'OAUTH_HTTP_REQUEST_FORBIDDEN', url)
 }
 
 /** Seconds since the epoch on the client's clock, corrected by the configured clock skew (D23). */

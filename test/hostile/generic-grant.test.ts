@@ -173,6 +173,21 @@ describe('contract §2.11: entry checks, before any I/O', () => {
     expect(server.requests.length).toBe(before)
   })
 
+  it('a non-HTTP(S) endpoint without allowInsecureRequests is OAUTH_HTTP_REQUEST_FORBIDDEN, as openid-client', async () => {
+    const before = server.requests.length
+    const cfg = new Configuration(
+      { issuer: server.origin, token_endpoint: 'ftp://127.0.0.1/token' },
+      CLIENT_ID,
+      CLIENT_SECRET,
+    )
+    expectClientError(
+      await grantError(cfg),
+      'OAUTH_HTTP_REQUEST_FORBIDDEN',
+      'only requests to HTTPS are allowed',
+    )
+    expect(server.requests.length).toBe(before)
+  })
+
   it('a non-HTTP(S) endpoint is OAUTH_REQUEST_PROTOCOL_FORBIDDEN even when insecure requests are allowed', async () => {
     const cfg = configurationFor(server, { server: { token_endpoint: 'ftp://127.0.0.1/token' } })
     expectClientError(
