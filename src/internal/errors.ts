@@ -22,9 +22,12 @@ export class OperationProcessingError extends Error {
 
 /** An operation the library (or this configuration) does not support. */
 export class UnsupportedOperationError extends Error {
+  /** As oauth4webapi's class: the public ClientError's cause carries the code too. */
+  code: string
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: redactCause(options.cause) })
     this.name = 'UnsupportedOperationError'
+    this.code = 'OAUTH_UNSUPPORTED_OPERATION'
   }
 }
 

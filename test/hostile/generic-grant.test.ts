@@ -600,7 +600,13 @@ describe('contract §2.11: successful status, bad body', () => {
 
   it('an unknown token_type is OAUTH_UNSUPPORTED_OPERATION', async () => {
     respondJson(200, { ...GOOD, token_type: 'MAC' })
-    expectClientError(await grantError(), 'OAUTH_UNSUPPORTED_OPERATION', 'unsupported operation')
+    const err = await grantError()
+    expectClientError(err, 'OAUTH_UNSUPPORTED_OPERATION', 'unsupported operation')
+    // As openid-client: the cause is the operation error, with the code and the offending value.
+    expect(err.cause).toMatchObject({
+      message: 'unsupported `token_type` value',
+      code: 'OAUTH_UNSUPPORTED_OPERATION',
+    })
   })
 
   it('token_type N_A is accepted for token exchange only, returned as n_a', async () => {
