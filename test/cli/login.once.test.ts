@@ -2,9 +2,8 @@
 // when the redirect comes back. The sign-in is driven by HTTP (test/support/login.ts) on the printed URL, and
 // by a real headless Chromium that opens it, signs in and consents, as a person does.
 
-import { existsSync, mkdtempSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
   PKJWT_CLIENT,
@@ -18,20 +17,9 @@ import {
   startAuthorizationServer,
   type AuthorizationServer,
 } from '../support/provider.js'
+import { launchChromium } from '../support/chromium.js'
 import { loginForCallbackUrl } from '../support/login.js'
 import { SANDBOX, buildBin, removeBuilds, start, waitFor } from './support.js'
-
-const CHROMIUM = '/usr/bin/chromium'
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 let bin: string
 let server: AuthorizationServer
@@ -139,9 +127,7 @@ describe.concurrent('login by HTTP on the printed URL', () => {
 })
 
 test('login in a real headless Chromium: sign in, consent, land on the loopback page', async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing (npm test installs it through scripts/ensure-system.mjs)`)
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
+  const browser = await launchChromium()
   try {
     const { url, done } = await startLogin()
     const page = await (await browser.newContext()).newPage()

@@ -5,24 +5,12 @@
 // auto-submitting form POSTs to the app), a third denies consent and sees the access_denied error.
 // Where Chromium cannot start, every test here FAILS with the reason: it is never skipped.
 
-import { existsSync } from 'node:fs'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startLoginDemo, type LoginDemo } from '../../examples/login-app.js'
+import { launchChromium } from '../support/chromium.js'
 import { DEMO_ACCOUNT, DEMO_PASSWORD, DENIED_DESCRIPTION } from '../support/provider.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-// Required on this machine's closed network (no first-run, component or sync traffic; no QUIC).
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 const STEP_TIMEOUT_MS = 15_000
 
 let demo: LoginDemo
@@ -34,19 +22,7 @@ const contexts: BrowserContext[] = []
 beforeAll(async () => {
   try {
     demo = await startLoginDemo()
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: install Debian's chromium package (npm test runs scripts/ensure-system.mjs, which does)`,
-      )
-    }
-    try {
-      // playwright-core gives every launch a fresh temporary user-data-dir.
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS })
-    } catch (err) {
-      throw new Error(
-        `Chromium (${CHROMIUM}) could not start: ${err instanceof Error ? err.message : String(err)}`,
-      )
-    }
+    browser = await launchChromium()
   } catch (err) {
     // vitest would report the tests of a file whose beforeAll throws as skipped.
     setupError = err instanceof Error ? err : new Error(String(err))

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { extname, join } from 'node:path'
-import { chromium } from 'playwright-core'
+import { launchChromium } from '../support/chromium.js'
 import type { CaseResult, SuiteEnv } from './suite.js'
 
 export interface RuntimeRun {
@@ -108,17 +108,6 @@ export function bunRuntime(root: string): Runtime {
   }
 }
 
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-
 /**
  * Headless Chromium (Debian's /usr/bin/chromium through playwright-core). The page and its two scripts come from
  * a static server of their own on 127.0.0.1, a different origin from the authorization and scripted servers, so
@@ -129,9 +118,6 @@ export function chromiumRuntime(): Runtime {
     name: 'Chromium (headless)',
     mtls: false,
     async run(app, env) {
-      const executablePath = '/usr/bin/chromium'
-      if (!existsSync(executablePath))
-        throw new Error(`${executablePath} is missing (scripts/ensure-system.mjs)`)
       const files: Record<string, string> = {
         '/': '<!doctype html><meta charset="utf-8"><title>grantline</title><script type="module" src="./suite-browser.js"></script>',
         '/suite-browser.js': readFileSync(join(app, 'suite-browser.js'), 'utf8'),
@@ -147,7 +133,7 @@ export function chromiumRuntime(): Runtime {
         res.writeHead(200, { 'content-type': `${type}; charset=utf-8` }).end(body)
       })
       await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve))
-      const browser = await chromium.launch({ executablePath, args: CHROMIUM_FLAGS, timeout: 60_000 })
+      const browser = await launchChromium()
       try {
         const tab = await browser.newPage()
         const errors: string[] = []
