@@ -4,6 +4,7 @@
  */
 import { Configuration } from '../configuration.js'
 import { ClientError } from '../errors.js'
+import { raceAbort } from '../http/send.js'
 import { argError, isPlainObject } from '../internal/assert.js'
 import type {
   DPoPHandle,
@@ -210,25 +211,6 @@ async function thumbprintOf(handle: DPoPHandle): Promise<string> {
   return jkt
 }
 
-/** Rejects with the signal's reason when it aborts, as `fetch` does; otherwise settles as `promise` does. */
-function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(value)
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(err)
-      },
-    )
-  })
-}
-
 /**
  * Creates a token manager: cached, refreshed-ahead, single-flight tokens for any grant (client credentials,
  * token exchange, JWT bearer, refresh token sessions, extension grants), with retries of transient failures and,
@@ -297,7 +279,9 @@ export function createTokenManager(options: TokenManagerOptions = {}): TokenMana
   function wait(promise: Promise<Entry>, signal: AbortSignal | undefined): Promise<Entry> {
     return new Promise<Entry>((resolve, reject) => {
       waiting.add(reject)
-      raceSignal(promise, signal).then(
+      // The caller's own signal rejects this caller only (as fetch does); the shared flight goes on.
+      const settled = signal === undefined ? promise : raceAbort(promise, signal)
+      settled.then(
         (entry) => {
           waiting.delete(reject)
           resolve(entry)
