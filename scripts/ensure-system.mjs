@@ -2,15 +2,25 @@
 // the token manager's fleet tests (issue 11); Debian's chromium drives the browser login (issue 12) and the CLI's
 // `login` (issue 13). Missing ones are installed with apt-get (CI and these machines run as root); if that is not
 // possible the step fails loudly, so no test is ever skipped for want of them.
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, execSync, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 
+// Each program with the exact command that installs it on Debian.
 const NEEDS = [
-  { pkg: 'redis-server', present: () => spawnSync('redis-server', ['--version']).status === 0 },
-  { pkg: 'chromium', present: () => existsSync('/usr/bin/chromium') },
+  {
+    pkg: 'redis-server',
+    install: 'apt-get install -y redis-server',
+    present: () => spawnSync('redis-server', ['--version']).status === 0,
+  },
+  {
+    pkg: 'chromium',
+    install: 'apt-get install -y chromium',
+    present: () => existsSync('/usr/bin/chromium'),
+  },
 ]
 
-const missing = NEEDS.filter((need) => !need.present()).map((need) => need.pkg)
+const missingNeeds = NEEDS.filter((need) => !need.present())
+const missing = missingNeeds.map((need) => need.pkg)
 if (missing.length === 0) process.exit(0)
 
 console.log(`ensure-system: installing ${missing.join(', ')} with apt-get`)
@@ -23,7 +33,7 @@ if (typeof process.getuid === 'function' && process.getuid() !== 0) {
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
 try {
   execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env })
-  execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env })
+  for (const need of missingNeeds) execSync(need.install, { stdio: 'inherit', env })
 } catch (err) {
   console.error(`ensure-system: apt-get failed: ${err instanceof Error ? err.message : String(err)}`)
   process.exit(1)
