@@ -65,10 +65,8 @@ export async function completeLogin(
 
   for (let i = 0; i < MAX_STEPS; i++) {
     const response = await send(step, jar)
-    const location = response.headers.get('location')
-    if (response.status >= 300 && response.status < 400 && location !== null) {
-      await response.body?.cancel()
-      const target = new URL(location, step.url)
+    const target = await redirectOf(response, step)
+    if (target !== undefined) {
       if (target.origin !== serverOrigin) return target
       step = { method: 'GET', url: target }
       continue
@@ -155,10 +153,8 @@ export async function completeEndSession(
   let submitted = false
   for (let i = 0; i < MAX_STEPS; i++) {
     const response = await send(step, jar)
-    const location = response.headers.get('location')
-    if (response.status >= 300 && response.status < 400 && location !== null) {
-      await response.body?.cancel()
-      const target = new URL(location, step.url)
+    const target = await redirectOf(response, step)
+    if (target !== undefined) {
       if (target.origin !== serverOrigin) return target
       step = { method: 'GET', url: target }
       continue
@@ -211,6 +207,14 @@ interface Step {
   method: 'GET' | 'POST'
   url: URL
   form?: Record<string, string>
+}
+
+/** Where a redirect points (its body cancelled), or undefined when the response is a page. */
+async function redirectOf(response: Response, step: Step): Promise<URL | undefined> {
+  const location = response.headers.get('location')
+  if (response.status < 300 || response.status >= 400 || location === null) return undefined
+  await response.body?.cancel()
+  return new URL(location, step.url)
 }
 
 async function send(step: Step, jar: CookieJar): Promise<Response> {
