@@ -18,7 +18,7 @@ export interface BundleSizeRow {
 }
 
 /** A Configuration with client_secret_basic and one genericGrantRequest (a token exchange). */
-const PROGRAM = (specifier: string) => `
+export const PROGRAM = (specifier: string) => `
 import { Configuration, ClientSecretBasic, genericGrantRequest } from ${JSON.stringify(specifier)}
 export function exchange(subjectToken) {
   const config = new Configuration({ issuer: 'https://as.example', token_endpoint: 'https://as.example/token' },
@@ -53,7 +53,8 @@ function packageExports(): Plugin {
   }
 }
 
-async function bundled(contents: string): Promise<Uint8Array> {
+/** `contents` bundled as a browser build would be: minified ESM, `grantline` through its `exports`. */
+export async function bundled(contents: string): Promise<Uint8Array> {
   const result = await build({
     stdin: { contents, resolveDir: ROOT, loader: 'js' },
     bundle: true,

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { gzipSync } from 'node:zlib'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { build } from 'esbuild'
+import { PROGRAM, bundled } from './bundle-size.js'
 import { COLD_IMPORT_RUNS } from './config.js'
 import { summarize, type Summary } from './stats.js'
 
@@ -75,37 +75,14 @@ export interface BundleSize {
   gzipped: number
 }
 
-/** The same program for both: a Configuration with client_secret_basic and one genericGrantRequest. */
-const USAGE = (specifier: string) => `
-import { Configuration, ClientSecretBasic, genericGrantRequest } from ${JSON.stringify(specifier)}
-export function exchange(subjectToken) {
-  const config = new Configuration({ issuer: 'https://as.example', token_endpoint: 'https://as.example/token' },
-    'client', {}, ClientSecretBasic('secret'))
-  return genericGrantRequest(config, 'urn:ietf:params:oauth:grant-type:token-exchange', {
-    subject_token: subjectToken,
-    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-  })
-}
-`
-
+/**
+ * The same program for both (bundle-size.ts's: a Configuration with client_secret_basic and one
+ * genericGrantRequest), with the same esbuild settings; grantline taken from dist/index.js.
+ */
 export async function measureBundles(): Promise<BundleSize[]> {
   const sizes: BundleSize[] = []
   for (const name of Object.keys(PACKAGES) as PackageName[]) {
-    const result = await build({
-      stdin: {
-        contents: USAGE(name === 'grantline' ? PACKAGES.grantline : name),
-        resolveDir: ROOT,
-        loader: 'js',
-      },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      logLevel: 'silent',
-    })
-    const code = result.outputFiles[0]!.contents
+    const code = await bundled(PROGRAM(name === 'grantline' ? PACKAGES.grantline : name))
     sizes.push({ name, minified: code.byteLength, gzipped: gzipSync(code, { level: 9 }).byteLength })
   }
   return sizes
