@@ -139,7 +139,8 @@ up until Ctrl-C.`,
   },
 }
 
-const ORDER = [
+/** The commands that obtain tokens: their help also shows the grant output flags. */
+const GRANT_COMMANDS = [
   'token',
   'client-credentials',
   'exchange',
@@ -148,13 +149,9 @@ const ORDER = [
   'refresh',
   'device',
   'login',
-  'introspect',
-  'revoke',
-  'userinfo',
-  'discover',
-  'decode',
-  'demo',
 ]
+
+const ORDER = [...GRANT_COMMANDS, 'introspect', 'revoke', 'userinfo', 'discover', 'decode', 'demo']
 
 export function mainHelp(version: string): string {
   const width = Math.max(...ORDER.map((name) => name.length))
@@ -178,23 +175,13 @@ Try it: npx grantline demo (from a clone), then the commands it prints.
 export function commandHelp(name: string): string {
   const entry = COMMAND_HELP[name]!
   const serverLess = name === 'demo' || name === 'decode'
-  const grants = [
-    'token',
-    'client-credentials',
-    'exchange',
-    'jwt-bearer',
-    'saml2-bearer',
-    'refresh',
-    'device',
-    'login',
-  ]
   return [
     `grantline ${name}: ${entry.summary}`,
     '',
     `Usage: ${entry.usage}`,
     ...(entry.details ? ['', entry.details] : []),
     ...(serverLess ? [] : ['', SERVER_HELP]),
-    ...(grants.includes(name) ? ['', GRANT_HELP] : []),
+    ...(GRANT_COMMANDS.includes(name) ? ['', GRANT_HELP] : []),
     '',
     EXIT_CODES_HELP,
     '',
