@@ -4,6 +4,8 @@
  * cache is a small LRU: reading an entry makes it the most recent, and the oldest goes once it is full.
  */
 
+import { Lru } from '../internal/lru.js'
+
 /** Origins remembered per handle. */
 export const NONCE_CACHE_SIZE = 100
 
@@ -23,31 +25,19 @@ export function isValidNonce(value: string | null | undefined): value is string 
 }
 
 export class NonceCache {
-  readonly #entries = new Map<string, string>()
-  readonly #capacity: number
+  readonly #entries: Lru<string>
 
   constructor(capacity = NONCE_CACHE_SIZE) {
-    this.#capacity = capacity
+    this.#entries = new Lru(capacity)
   }
 
   get(origin: string): string | undefined {
-    const nonce = this.#entries.get(origin)
-    if (nonce !== undefined) {
-      this.#entries.delete(origin)
-      this.#entries.set(origin, nonce)
-    }
-    return nonce
+    return this.#entries.get(origin)
   }
 
   /** Remembers `nonce` for `origin`; anything that is not a valid nonce is ignored and the old one kept. */
   set(origin: string, nonce: string | null | undefined): void {
-    if (!isValidNonce(nonce)) return
-    this.#entries.delete(origin)
-    this.#entries.set(origin, nonce)
-    if (this.#entries.size > this.#capacity) {
-      const oldest = this.#entries.keys().next().value
-      if (oldest !== undefined) this.#entries.delete(oldest)
-    }
+    if (isValidNonce(nonce)) this.#entries.set(origin, nonce)
   }
 
   get size(): number {

@@ -13,7 +13,8 @@ import type {
   TokenEndpointResponse,
   TokenEndpointResponseHelpers,
 } from '../types.js'
-import { Lru, dueForRefresh, monotonic, remainingMs, serve, type Entry } from './cache.js'
+import { Lru } from '../internal/lru.js'
+import { dueForRefresh, monotonic, remainingMs, serve, type Entry } from './cache.js'
 import { Emitter, type TokenManagerEventName, type TokenManagerListener } from './events.js'
 import { Flights, type FlightContext } from './flight.js'
 import { cacheKeyOf, configPrefix } from './key.js'
