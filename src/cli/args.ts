@@ -57,11 +57,79 @@ export interface Parsed {
   positionals: string[]
 }
 
+/**
+ * Values that begin with "-" are common here: base64url tokens, refresh tokens and key ids do one time in 64.
+ * parseArgs (strict) reads `introspect -8Fq…` as an unknown option and `--kid -x1…` as an option missing its value.
+ * getopt's rules apply instead, before parseArgs sees argv:
+ * - the argument after a string option that has no inline value is that option's value, unless it is `--` or one
+ *   of this command's long options (`--kid --scope x` stays a missing value);
+ * - an argument that starts with "-", is longer than two characters and is not a valid group of this command's short
+ *   options (`-vk`, `-ojson`) is a positional; so is one that starts with "--" but is not spelled like an option
+ *   (lower case and "-": `--Q3x_…` is a token), and so are the arguments after `--`.
+ * An unknown `--name` and an unknown two-character `-x` stay usage errors (a typo is not a value). Values are
+ * rewritten to `--name=value`, positionals moved after one `--` in their order; nothing else changes.
+ */
+const OPTION_NAME = /^[a-z][a-z0-9-]*$/
+
+export function normalizeArgv(argv: string[], options: OptionSpec): string[] {
+  const shorts = new Map<string, string>()
+  for (const [name, spec] of Object.entries(options)) if (spec.short) shorts.set(spec.short, name)
+  const isLongOption = (arg: string) => arg.startsWith('--') && arg.slice(2).split('=')[0]! in options
+  /** The option name whose value the next argument is, or '' when this short group needs none; undefined: no group. */
+  const shortGroup = (arg: string): string | undefined => {
+    for (let i = 1; i < arg.length; i++) {
+      const name = shorts.get(arg[i]!)
+      if (name === undefined) return undefined
+      // A string short takes the rest of the group as its value, or the next argument when it ends the group.
+      if (options[name]!.type === 'string') return i === arg.length - 1 ? name : ''
+    }
+    return ''
+  }
+  const out: string[] = []
+  const positionals: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--') {
+      positionals.push(...argv.slice(i + 1))
+      break
+    }
+    let takesValue: string | undefined
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2)
+      if (!OPTION_NAME.test(name.split('=')[0]!)) {
+        positionals.push(arg)
+        continue
+      }
+      if (options[name]?.type === 'string') takesValue = name
+    } else if (arg.length > 1 && arg.startsWith('-')) {
+      const group = shortGroup(arg)
+      if (group === undefined && arg.length > 2) {
+        positionals.push(arg)
+        continue
+      }
+      if (group) takesValue = group
+    } else {
+      positionals.push(arg)
+      continue
+    }
+    const next = argv[i + 1]
+    if (takesValue !== undefined && next !== undefined && next !== '--' && !isLongOption(next)) {
+      // `-vo x`: the booleans of the group stay, the string short's value is spelled out.
+      if (!arg.startsWith('--') && arg.length > 2) out.push(arg.slice(0, -1))
+      out.push(`--${takesValue}=${next}`)
+      i++
+    } else {
+      out.push(arg)
+    }
+  }
+  return positionals.length ? [...out, '--', ...positionals] : out
+}
+
 /** Parses argv for one command; unknown options and missing values are UsageErrors naming the command. */
 export function parse(command: string, argv: string[], options: OptionSpec): Parsed {
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: normalizeArgv(argv, options),
       options,
       strict: true,
       allowPositionals: true,
@@ -69,7 +137,11 @@ export function parse(command: string, argv: string[], options: OptionSpec): Par
     return { values: values as Values, positionals }
   } catch (err) {
     const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '')
-    throw new UsageError(message, `see "grantline ${command} --help"`)
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    throw new UsageError(
+      message,
+      `see "grantline ${command} --help"${unknown ? '; a value that begins with "-" goes after "--"' : ''}`,
+    )
   }
 }
 

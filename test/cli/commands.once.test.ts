@@ -468,7 +468,8 @@ describe.concurrent('other endpoints', () => {
     ])
     ok(r)
     const token = r.stdout.trim()
-    const before = await grantline(['introspect', token, '--config', files.configFile])
+    // An opaque token may begin with "-": after "--" it is the positional whatever it is (test/unit/cli-args.test.ts).
+    const before = await grantline(['introspect', '--config', files.configFile, '--', token])
     ok(before)
     expect(before.json).toMatchObject({ active: true, client_id: 'basic', scope: 'api:read' })
     const revoked = await grantline(
@@ -477,7 +478,7 @@ describe.concurrent('other endpoints', () => {
     )
     ok(revoked)
     expect(revoked.json).toEqual({ revoked: true })
-    const after = await grantline(['introspect', token, '--config', files.configFile])
+    const after = await grantline(['introspect', '--config', files.configFile, '--', token])
     expect(after.json).toEqual({ active: false })
   })
 
@@ -495,10 +496,11 @@ describe.concurrent('other endpoints', () => {
       'token',
     ])
     ok(exchanged)
-    const r = await grantline(['userinfo', exchanged.stdout.trim(), '--config', files.configFile])
+    const r = await grantline(['userinfo', '--config', files.configFile, '--', exchanged.stdout.trim()])
     ok(r)
     expect(r.json).toMatchObject({ sub: 'frank', email: 'frank@example.test' })
-    const refused = await grantline(['userinfo', 'not-a-token', '--config', files.configFile])
+    // A token that begins with "-" is still the positional: the server, not the parser, refuses it.
+    const refused = await grantline(['userinfo', '-8not-a-token', '--config', files.configFile])
     expect(refused.code).toBe(3)
     expect(refused.stderr).toMatch(/invalid_token/)
   })
