@@ -36,6 +36,10 @@ Profiles: --config <file> (or GRANTLINE_CONFIG, ./.grantline.json, ~/.config/gra
   with the long flag names as keys; --profile <name> (or GRANTLINE_PROFILE, else "default") picks one.
   Flags win over the profile; relative paths resolve against the file's folder.
 
+Values that begin with "-" (one opaque token or key id in 64 does) are read as values: the argument after an
+  option that takes one is its value unless it is a --long option, an argument that is not an option is
+  positional, and so is every argument after "--".
+
 Output:
   -o, --output <format>       json (default: one JSON document on stdout), token (the access token alone),
                               header (an Authorization header line), env (export NAME='value' lines)
