@@ -4,6 +4,7 @@
  */
 import type { JsonValue } from '../types.js'
 import { argError } from '../internal/assert.js'
+import { Waiters } from '../internal/waiters.js'
 
 /** One cached token as a store keeps it. */
 export interface StoredToken {
@@ -96,14 +97,8 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
   if (typeof now !== 'function') throw argError('"options.now" must be a function')
   const entries = new Map<string, Entry>()
   const locks = new Map<string, Lock>()
-  const waiters = new Map<string, Set<() => void>>()
-
-  const notify = (key: string) => {
-    const set = waiters.get(key)
-    if (set === undefined) return
-    waiters.delete(key)
-    for (const wake of set) wake()
-  }
+  const waiters = new Waiters()
+  const notify = (key: string) => waiters.wake(key)
 
   return {
     async get(key) {
@@ -142,24 +137,12 @@ export function memoryTokenStore(options: MemoryTokenStoreOptions = {}): TokenSt
       }
     },
     waitForChange(key, timeoutMs) {
-      return new Promise<void>((resolve) => {
-        let set = waiters.get(key)
-        if (set === undefined) waiters.set(key, (set = new Set()))
-        const waiters_ = set
-        const wake = () => {
-          clearTimeout(timer)
-          waiters_.delete(wake)
-          resolve()
-        }
-        const timer = setTimeout(wake, Math.max(0, Math.min(timeoutMs, 2 ** 31 - 1)))
-        ;(timer as { unref?: () => unknown }).unref?.()
-        set.add(wake)
-      })
+      return waiters.wait(key, timeoutMs)
     },
     async close() {
       entries.clear()
       locks.clear()
-      for (const key of [...waiters.keys()]) notify(key)
+      waiters.wakeAll()
     },
   }
 }

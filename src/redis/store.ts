@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto'
 import type { StoredToken, TokenStore, TokenStoreLock } from '../manager/store.js'
 import { argError } from '../internal/assert.js'
+import { Waiters } from '../internal/waiters.js'
 import { ClientError } from '../errors.js'
 import { sealer, type RedisEncryptionKey, type RejectReason } from './envelope.js'
 
@@ -287,21 +288,12 @@ function changeNotifier(
   let clock = 0
   const lastRead = new Map<string, number>()
   const lastChange = new Map<string, number>()
-  const waiters = new Map<string, Set<() => void>>()
+  const waiters = new Waiters()
 
   const remember = (map: Map<string, number>, key: string) => {
     map.delete(key)
     map.set(key, ++clock)
     if (map.size > MAX_TRACKED) map.delete(map.keys().next().value as string)
-  }
-  const wake = (key: string) => {
-    const set = waiters.get(key)
-    if (set === undefined) return
-    waiters.delete(key)
-    for (const done of set) done()
-  }
-  const wakeAll = () => {
-    for (const key of [...waiters.keys()]) wake(key)
   }
 
   const prepare = (): Promise<boolean> => {
@@ -316,17 +308,17 @@ function changeNotifier(
       connection.on('error', (error: unknown) => emit({ type: 'subscriber_error', error }))
       // After a reconnect, notifications sent while away are lost: every waiter re-reads.
       connection.on('ready', () => {
-        if (subscribed) wakeAll()
+        if (subscribed) waiters.wakeAll()
       })
       try {
         await connection.connect()
         await connection.subscribe(channel, (key) => {
           remember(lastChange, key)
-          wake(key)
+          waiters.wake(key)
         })
         subscribed = true
         // Changes before the subscription took effect were not heard: let the first waiters re-read.
-        wakeAll()
+        waiters.wakeAll()
         emit({ type: 'subscribed' })
         return true
       } catch (error) {
@@ -352,25 +344,11 @@ function changeNotifier(
       if (!closed) void prepare()
       const changed = lastChange.get(key)
       if (changed !== undefined && changed > (lastRead.get(key) ?? 0)) return Promise.resolve()
-      return new Promise<void>((resolve) => {
-        let set = waiters.get(key)
-        if (set === undefined) waiters.set(key, (set = new Set()))
-        const own = set
-        const done = () => {
-          clearTimeout(timer)
-          own.delete(done)
-          if (own.size === 0 && waiters.get(key) === own) waiters.delete(key)
-          resolve()
-        }
-        const delay = Math.max(0, Math.min(Number.isFinite(timeoutMs) ? timeoutMs : 0, 2 ** 31 - 1))
-        const timer = setTimeout(done, delay)
-        timer.unref?.()
-        own.add(done)
-      })
+      return waiters.wait(key, timeoutMs)
     },
     async close() {
       closed = true
-      wakeAll()
+      waiters.wakeAll()
       const connection = subscriber
       subscriber = undefined
       ready = undefined
