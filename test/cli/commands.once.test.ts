@@ -581,7 +581,7 @@ describe.concurrent('output and trace', () => {
     ok(r)
     expect(r.stderr).toMatch(new RegExp(`^> POST ${server.issuer}/token$`, 'm'))
     expect(r.stderr).toMatch(/^> authorization: Basic \w{4}…\[\d+ chars\]$/m)
-    expect(r.stderr).toMatch(/subject_token=\w{4}…\[43 chars\]/)
+    expect(r.stderr).toMatch(/subject_token=[\w-]{4}…\[43 chars\]/)
     expect(r.stderr).toMatch(/^< 200 OK/m)
     expect(r.stderr).toMatch(/"access_token":"[\w-]{4}…\[\d+ chars\]"/)
     expect(r.stderr).not.toContain(subject)

@@ -100,6 +100,8 @@ const formPost = (
   })
 const skip = (lib: Lib) => (lib === 'oc' ? oc.skipStateCheck : gl.skipStateCheck)
 const now = () => Math.floor(Date.now() / 1000)
+/** Each library reads its own copy of an implicit response: one issue time, so their claims() agree (not a second apart). */
+const ISSUED = ((t) => ({ iat: t, exp: t + 300, auth_time: t - 5 }))(now())
 const jarmClaims = (origin: string, extra: Record<string, unknown> = {}) => ({
   iss: origin,
   aud: CLIENT_ID,
@@ -512,13 +514,17 @@ const CASES: Case[] = [
     name: 'implicit',
     mode: 'implicit',
     input: (o) =>
-      fragment({ id_token: signJwt(keys.privateKey, idTokenClaims(o, { nonce: NONCE })), state: STATE }),
+      fragment({
+        id_token: signJwt(keys.privateKey, idTokenClaims(o, { ...ISSUED, nonce: NONCE })),
+        state: STATE,
+      }),
     checks: () => ({ expectedState: STATE }),
   },
   {
     name: 'implicit form_post',
     mode: 'implicit',
-    input: (o) => formPost({ id_token: signJwt(keys.privateKey, idTokenClaims(o, { nonce: NONCE })) }),
+    input: (o) =>
+      formPost({ id_token: signJwt(keys.privateKey, idTokenClaims(o, { ...ISSUED, nonce: NONCE })) }),
   },
   {
     name: 'implicit wrong nonce',

@@ -173,10 +173,16 @@ const raw =
   (status: number, body: string, headers: Record<string, string> = {}): Respond =>
   (res) =>
     send(res, status, body, headers)
-const withIdToken =
-  (header: Record<string, unknown>, overrides: Record<string, unknown> = {}, body: object = GOOD): Respond =>
-  (res, origin) =>
-    json(res, 200, { ...body, id_token: craftJwt(header, goodClaims(origin, overrides)) })
+/** One ID Token per case, signed when first asked for: both libraries read the same iat and exp. */
+const withIdToken = (
+  header: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
+  body: object = GOOD,
+): Respond => {
+  let idToken: string | undefined
+  return (res, origin) =>
+    json(res, 200, { ...body, id_token: (idToken ??= craftJwt(header, goodClaims(origin, overrides))) })
+}
 
 const UNSUPPORTED = {
   ok: false,

@@ -92,8 +92,9 @@ describe('transient failures are retried', () => {
   })
 
   it('OAUTH_TIMEOUT, then success', async () => {
-    const slow = configurationFor(server, { timeout: 0.2 })
-    server.script(sequence((_req, res) => sleep(600).then(() => json(res, 200, GOOD)), ok))
+    // A 1 s deadline: the retry's own answer must land within it even on a loaded machine; the first never does.
+    const slow = configurationFor(server, { timeout: 1 })
+    server.script(sequence((_req, res) => sleep(3_000).then(() => json(res, 200, GOOD)), ok))
     const m = manager()
     const retries = collect(m, 'retry')
     expect((await m.get(slow, CC)).access_token).toBe('at-good')

@@ -309,9 +309,11 @@ describe('a fleet of processes sharing tokens through Redis', () => {
   })
 
   it('refreshes each key once per expiry window, ahead of expiry, for the whole fleet', async () => {
-    // Tokens said to live 4 s: refreshed in the background once less than 2 s is left (D40's margin). Every
-    // process keeps calling for 5.5 s; each window must cost one request, whoever notices it first.
-    proxy.expiresIn = 4
+    // Tokens said to live 6 s: refreshed in the background once less than 3 s is left (D41's margin: half of a
+    // short lifetime). Every process keeps calling for 5.5 s; each window must cost one request, whoever notices
+    // it first. The 3 s margin leaves a refresh 2 s to land before a served token shows expiresIn() 0 (4 s left
+    // only 1 s, which a loaded machine could miss).
+    proxy.expiresIn = 6
     const marks = workers.map((w) => w.events.length)
     server.requests.length = 0
     const from = proxy.forwarded.length
@@ -331,7 +333,7 @@ describe('a fleet of processes sharing tokens through Redis', () => {
     const sent = proxy.forwarded.slice(from)
     expect(tokenRequests()).toBe(sent.length)
     expect(sent.length, summary(marks)).toBeGreaterThanOrEqual(2) // the first token, and at least one refresh
-    // One request per window: consecutive requests are a window apart (2 s; 1 s allows for a slow first answer),
+    // One request per window: consecutive requests are a window apart (3 s; 1 s allows for a slow first answer),
     // never two for the same window.
     for (let i = 1; i < sent.length; i++)
       expect(sent[i]! - sent[i - 1]!, summary(marks)).toBeGreaterThan(1_000)

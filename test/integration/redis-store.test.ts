@@ -172,9 +172,10 @@ describe('entries', () => {
 
   it('lets an entry expire with its time to live', async () => {
     const store = redisTokenStore(client, { prefix: prefix(), encryption: { keys: [{ id: 'k1', key: K1 }] } })
-    await store.set('short', token(), 40)
+    // A second to live: long enough that a stalled machine still reads it back, short enough to wait out.
+    await store.set('short', token(), 1_000)
     expect(await store.get('short')).toBeDefined()
-    await new Promise((resolve) => setTimeout(resolve, 120))
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
     expect(await store.get('short')).toBeUndefined()
   })
 
@@ -380,10 +381,10 @@ describe('refresh locks', () => {
 
   it('a lease runs out; the old owner then cannot release the new owner’s lock', async () => {
     const s = store()
-    const first = await s.acquire('lease', 50)
+    const first = await s.acquire('lease', 1_000)
     expect(first).toBeDefined()
     expect(await s.acquire('lease', 10_000)).toBeUndefined()
-    await new Promise((resolve) => setTimeout(resolve, 150))
+    await new Promise((resolve) => setTimeout(resolve, 1_200))
     const second = await s.acquire('lease', 10_000)
     expect(second).toBeDefined()
     await first!.release() // late: a no-op
