@@ -3,7 +3,6 @@
 // error and never the client secret.
 
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { CLIENT_SECRET, json, startScriptedServer, type ScriptedServer } from '../support/scripted-server.js'
@@ -37,15 +36,6 @@ function grant(path: string, extra: string[] = []) {
     secretFile,
     ...extra,
   ])
-}
-
-/** A port that was free a moment ago: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve))
-  const { port } = probe.address() as { port: number }
-  await new Promise((resolve) => probe.close(resolve))
-  return port
 }
 
 beforeAll(() => {
@@ -96,11 +86,11 @@ describe.concurrent('exit codes', () => {
   })
 
   test('4: connection refused, with a hint', async () => {
-    const port = await closedPort()
+    // Port 1 (tcpmux): nothing listens there, and no test server can be given it (a port freed a moment ago could be).
     const r = await run(bin, [
       'client-credentials',
       '--token-endpoint',
-      `http://127.0.0.1:${port}/token`,
+      'http://127.0.0.1:1/token',
       '--insecure',
       '--client-id',
       'x',
