@@ -57,6 +57,9 @@ export interface Parsed {
   positionals: string[]
 }
 
+/** How every option of the CLI is spelled: a value starting with "--" that is not spelled so is a value. */
+const OPTION_NAME = /^[a-z][a-z0-9-]*$/
+
 /**
  * Values that begin with "-" are common here: base64url tokens, refresh tokens and key ids do one time in 64.
  * parseArgs (strict) reads `introspect -8Fq…` as an unknown option and `--kid -x1…` as an option missing its value.
@@ -69,12 +72,11 @@ export interface Parsed {
  * An unknown `--name` and an unknown two-character `-x` stay usage errors (a typo is not a value). Values are
  * rewritten to `--name=value`, positionals moved after one `--` in their order; nothing else changes.
  */
-const OPTION_NAME = /^[a-z][a-z0-9-]*$/
-
 export function normalizeArgv(argv: string[], options: OptionSpec): string[] {
   const shorts = new Map<string, string>()
   for (const [name, spec] of Object.entries(options)) if (spec.short) shorts.set(spec.short, name)
-  const isLongOption = (arg: string) => arg.startsWith('--') && arg.slice(2).split('=')[0]! in options
+  const isLongOption = (arg: string) =>
+    arg.startsWith('--') && Object.hasOwn(options, arg.slice(2).split('=')[0]!)
   /** The option name whose value the next argument is, or '' when this short group needs none; undefined: no group. */
   const shortGroup = (arg: string): string | undefined => {
     for (let i = 1; i < arg.length; i++) {
@@ -100,7 +102,7 @@ export function normalizeArgv(argv: string[], options: OptionSpec): string[] {
         positionals.push(arg)
         continue
       }
-      if (options[name]?.type === 'string') takesValue = name
+      if (Object.hasOwn(options, name) && options[name]!.type === 'string') takesValue = name
     } else if (arg.length > 1 && arg.startsWith('-')) {
       const group = shortGroup(arg)
       if (group === undefined && arg.length > 2) {

@@ -86,6 +86,11 @@ describe('an option value that begins with "-"', () => {
     expect(parsed.values).toMatchObject({ verbose: true, insecure: true, output: 'token', param: ['-a=b'] })
   })
 
+  test('a value spelled like an Object.prototype member is a value too', () => {
+    const parsed = parse('client-credentials', ['--kid', '--constructor', '--param', '--toString=x'], GRANT)
+    expect(parsed.values).toMatchObject({ kid: '--constructor', param: ['--toString=x'] })
+  })
+
   test('inline values are untouched: -ojson, --kid=-x', () => {
     const parsed = parse('client-credentials', ['-ojson', '--kid=-x'], GRANT)
     expect(parsed.values).toMatchObject({ output: 'json', kid: '-x' })
