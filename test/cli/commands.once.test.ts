@@ -20,15 +20,14 @@ import {
   startAuthorizationServer,
   type AuthorizationServer,
 } from '../support/provider.js'
-import { spawn } from 'node:child_process'
 import {
   SANDBOX,
   buildBin,
-  cliEnv,
   leaks,
   removeBuilds,
   run,
   start,
+  startOnTerminal,
   waitFor,
   type Result,
 } from './support.js'
@@ -237,9 +236,7 @@ test.concurrent(
   'on a terminal the secret is asked for without echo (util-linux script gives the bin a pseudo-terminal)',
   async () => {
     const secret = server.clients['basic']!.clientSecret!
-    const command = [
-      'node',
-      bin,
+    const { child, transcript, exit } = startOnTerminal(bin, [
       'client-credentials',
       ...plain(),
       '--client-id',
@@ -248,23 +245,17 @@ test.concurrent(
       'client_secret_basic',
       '-o',
       'token',
-    ]
-    const child = spawn('script', ['-qfec', command.join(' '), '/dev/null'], { env: cliEnv(), cwd: SANDBOX })
-    let transcript = ''
-    child.stdout.on('data', (chunk: Buffer) => (transcript += chunk))
+    ])
     await waitFor(child.stdout, /client secret for basic: /)
     child.stdin.write(`${secret}\n`)
-    const code = await new Promise((resolve) => child.once('close', resolve))
-    expect(code, transcript).toBe(0)
-    expect(transcript).toMatch(/^[\w-]{43}\r?$/m)
-    expect(transcript).not.toContain(secret)
+    expect(await exit, transcript()).toBe(0)
+    expect(transcript()).toMatch(/^[\w-]{43}\r?$/m)
+    expect(transcript()).not.toContain(secret)
   },
 )
 
 test.concurrent('device on a terminal: a countdown on stderr while it waits', async () => {
-  const command = [
-    'node',
-    bin,
+  const { child, transcript, exit } = startOnTerminal(bin, [
     'device',
     '--config',
     files.configFile,
@@ -272,15 +263,12 @@ test.concurrent('device on a terminal: a countdown on stderr while it waits', as
     'public',
     '--scope',
     'openid',
-  ]
-  const child = spawn('script', ['-qfec', command.join(' '), '/dev/null'], { env: cliEnv(), cwd: SANDBOX })
-  let transcript = ''
-  child.stdout.on('data', (chunk: Buffer) => (transcript += chunk))
+  ])
   const [, code] = await waitFor(child.stdout, /enter the code (\S+)/)
   await waitFor(child.stdout, new RegExp(`waiting for approval of ${code}: \\d\\d:\\d\\d left`))
   await server.approveDeviceFlow(code!, 'hank')
-  expect(await new Promise((resolve) => child.once('close', resolve)), transcript).toBe(0)
-  expect(transcript).toMatch(/"access_token": "[\w-]+"/)
+  expect(await exit, transcript()).toBe(0)
+  expect(transcript()).toMatch(/"access_token": "[\w-]+"/)
 })
 
 describe.concurrent('DPoP', () => {

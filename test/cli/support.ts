@@ -66,6 +66,22 @@ export function start(
   return spawn(process.execPath, [bin, ...args], { cwd: SANDBOX, env: cliEnv(env), stdio: 'pipe' })
 }
 
+/**
+ * Starts the bin on a pseudo-terminal (util-linux `script`), as a person at a terminal runs it: stdout carries the
+ * terminal's whole transcript, stdin what they type. The arguments must not need shell quoting.
+ */
+export function startOnTerminal(
+  bin: string,
+  args: string[],
+): { child: ChildProcessWithoutNullStreams; transcript: () => string; exit: Promise<number | null> } {
+  const command = [process.execPath, bin, ...args].join(' ')
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { env: cliEnv(), cwd: SANDBOX })
+  let transcript = ''
+  child.stdout.on('data', (chunk: Buffer) => (transcript += chunk))
+  const exit = new Promise<number | null>((resolve) => child.once('close', resolve))
+  return { child, transcript: () => transcript, exit }
+}
+
 /** Runs the bin to completion; `input` is written to its stdin (which is then closed). */
 export function run(
   bin: string,
