@@ -56,32 +56,24 @@ export async function completeLogin(
   authorizationUrl: URL | string,
   options: LoginOptions = {},
 ): Promise<URL | Request> {
-  const jar = options.cookieJar ?? new CookieJar()
   const account = options.account ?? DEMO_ACCOUNT
   const password = options.password ?? DEMO_PASSWORD
   const serverOrigin = new URL(authorizationUrl).origin
-  let step: Step = { method: 'GET', url: new URL(authorizationUrl) }
   let loginSubmitted = false
 
-  for (let i = 0; i < MAX_STEPS; i++) {
-    const response = await send(step, jar)
-    const target = await redirectOf(response, step)
-    if (target !== undefined) {
-      if (target.origin !== serverOrigin) return target
-      step = { method: 'GET', url: target }
-      continue
-    }
-    const html = await response.text()
+  return walk(authorizationUrl, options.cookieJar, 'no redirect to the client', (response, html, step) => {
     const text = visibleText(html)
     const forms = parseForms(html, step.url)
 
     const autoPost = forms.find((form) => form.id === undefined && form.action.origin !== serverOrigin)
     if (response.ok && autoPost) {
-      return new Request(autoPost.action, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(autoPost.fields).toString(),
-      })
+      return {
+        result: new Request(autoPost.action, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(autoPost.fields).toString(),
+        }),
+      }
     }
     const login = forms.find((form) => form.id === 'login-form')
     if (login) {
@@ -90,24 +82,21 @@ export async function completeLogin(
       }
       loginSubmitted = true
       options.prompts?.push('login')
-      step = { method: 'POST', url: login.action, form: { ...login.fields, login: account, password } }
-      continue
+      return { method: 'POST', url: login.action, form: { ...login.fields, login: account, password } }
     }
     const consent = forms.find((form) => form.id === 'consent-form')
     const deny = forms.find((form) => form.id === 'deny-form')
     if (consent && deny) {
       options.prompts?.push('consent')
       const chosen = options.consent === 'deny' ? deny : consent
-      step = { method: 'POST', url: chosen.action, form: chosen.fields }
-      continue
+      return { method: 'POST', url: chosen.action, form: chosen.fields }
     }
     throw new LoginDriverError(
       `the server answered ${response.status} at ${step.url.pathname} with no form to fill in`,
       response.status,
       text,
     )
-  }
-  throw new LoginDriverError(`no redirect to the client after ${MAX_STEPS} steps`, 0, '')
+  })
 }
 
 /** {@link completeLogin} for query, fragment and (form_post-less) JARM response modes: the callback URL. */
@@ -147,34 +136,21 @@ export async function completeEndSession(
   endSessionUrl: URL | string,
   options: EndSessionOptions = {},
 ): Promise<URL> {
-  const jar = options.cookieJar ?? new CookieJar()
-  const serverOrigin = new URL(endSessionUrl).origin
-  let step: Step = { method: 'GET', url: new URL(endSessionUrl) }
   let submitted = false
-  for (let i = 0; i < MAX_STEPS; i++) {
-    const response = await send(step, jar)
-    const target = await redirectOf(response, step)
-    if (target !== undefined) {
-      if (target.origin !== serverOrigin) return target
-      step = { method: 'GET', url: target }
-      continue
-    }
-    const html = await response.text()
+  return walk(endSessionUrl, options.cookieJar, 'end session did not finish', (response, html, step) => {
     const form = parseForms(html, step.url).find((candidate) => candidate.id === 'op.logoutForm')
     if (response.ok && form && !submitted) {
       submitted = true
       const fields = options.confirm === false ? form.fields : { ...form.fields, logout: 'yes' }
-      step = { method: 'POST', url: form.action, form: fields }
-      continue
+      return { method: 'POST', url: form.action, form: fields }
     }
-    if (response.ok && submitted) return step.url
+    if (response.ok && submitted) return { result: step.url }
     throw new LoginDriverError(
       `the server answered ${response.status} at ${step.url.pathname}`,
       response.status,
       visibleText(html),
     )
-  }
-  throw new LoginDriverError(`end session did not finish after ${MAX_STEPS} steps`, 0, '')
+  })
 }
 
 /**
@@ -207,6 +183,34 @@ interface Step {
   method: 'GET' | 'POST'
   url: URL
   form?: Record<string, string>
+}
+
+/**
+ * The user agent's walk from `start`: it follows the server's redirects, hands every page to `onPage` (which
+ * answers with the next step, ends the walk with a result, or throws), and ends when a redirect leaves the
+ * server's origin (that URL) or after MAX_STEPS (`stalled` names what did not happen).
+ */
+async function walk<T>(
+  start: URL | string,
+  jar: CookieJar = new CookieJar(),
+  stalled: string,
+  onPage: (response: Response, html: string, step: Step) => Step | { result: T },
+): Promise<URL | T> {
+  const serverOrigin = new URL(start).origin
+  let step: Step = { method: 'GET', url: new URL(start) }
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const response = await send(step, jar)
+    const target = await redirectOf(response, step)
+    if (target !== undefined) {
+      if (target.origin !== serverOrigin) return target
+      step = { method: 'GET', url: target }
+      continue
+    }
+    const next = onPage(response, await response.text(), step)
+    if ('result' in next) return next.result
+    step = next
+  }
+  throw new LoginDriverError(`${stalled} after ${MAX_STEPS} steps`, 0, '')
 }
 
 /** Where a redirect points (its body cancelled), or undefined when the response is a page. */
