@@ -15,12 +15,9 @@ import {
   buildAuthorizationUrlWithJAR,
   buildAuthorizationUrlWithPAR,
   buildEndSessionUrl,
-  calculatePKCECodeChallenge,
   getDPoPHandle,
   randomDPoPKeyPair,
-  randomNonce,
   randomPKCECodeVerifier,
-  randomState,
   type ClientAuth,
   type Configuration,
   type JWK,
@@ -29,6 +26,7 @@ import {
   DEMO_ACCOUNT,
   POST_LOGOUT_REDIRECT_URI,
   REDIRECT_URI,
+  authorizationRequest,
   configFor,
   startAuthorizationServer,
   type AuthorizationServer,
@@ -64,30 +62,11 @@ beforeAll(async () => {
 })
 afterAll(() => server?.close())
 
-/** Fresh PKCE, state and nonce, as every authorization request needs. */
-async function request(extra: Record<string, string> = {}) {
-  const verifier = randomPKCECodeVerifier()
-  const state = randomState()
-  const nonce = randomNonce()
-  return {
-    checks: { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce },
-    parameters: {
-      redirect_uri: REDIRECT_URI,
-      scope: 'openid email',
-      state,
-      nonce,
-      code_challenge: await calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-      ...extra,
-    },
-  }
-}
-
 /** Logs alice in at `url` and exchanges the code; resolves to the tokens. */
 async function loginAndExchange(
   config: Configuration,
   url: URL,
-  checks: Awaited<ReturnType<typeof request>>['checks'],
+  checks: Awaited<ReturnType<typeof authorizationRequest>>['checks'],
   options?: Parameters<typeof authorizationCodeGrant>[4],
   session?: LoginSession,
 ) {
@@ -100,7 +79,7 @@ async function loginAndExchange(
 describe('buildAuthorizationUrl', () => {
   it('code + PKCE (public client "spa"): alice logs in, the code exchange returns her ID Token', async () => {
     const config = configFor(server, 'spa')
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const url = buildAuthorizationUrl(config, parameters)
     expect(url.searchParams.get('client_id')).toBe('spa')
     expect(url.searchParams.get('response_type')).toBe('code')
@@ -111,7 +90,7 @@ describe('buildAuthorizationUrl', () => {
 
   it('a wrong PKCE verifier at the exchange: the server refuses the code (ResponseBodyError invalid_grant)', async () => {
     const config = configFor(server, 'spa')
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const err = await rejection(
       loginAndExchange(config, buildAuthorizationUrl(config, parameters), {
         ...checks,
@@ -125,7 +104,7 @@ describe('buildAuthorizationUrl', () => {
   it('end session: the URL signs alice out and returns to the post_logout_redirect_uri with the state', async () => {
     const config = configFor(server, 'web', ClientSecretBasic(server.clients['web']!.clientSecret!))
     const session = new LoginSession()
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const tokens = await loginAndExchange(
       config,
       buildAuthorizationUrl(config, parameters),
@@ -144,7 +123,7 @@ describe('buildAuthorizationUrl', () => {
     expect(landed.origin + landed.pathname).toBe(POST_LOGOUT_REDIRECT_URI)
     expect(landed.searchParams.get('state')).toBe('bye')
     // signed out: the next login shows the login page again
-    await session.login(buildAuthorizationUrl(config, (await request()).parameters))
+    await session.login(buildAuthorizationUrl(config, (await authorizationRequest()).parameters))
     expect(session.lastPrompts[0]).toBe('login')
   })
 })
@@ -162,7 +141,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
     '%s: the pushed request logs in and its code is exchanged',
     async (_method, clientId, auth) => {
       const config = configFor(server, clientId, auth(clientId))
-      const { checks, parameters } = await request()
+      const { checks, parameters } = await authorizationRequest()
       const url = await buildAuthorizationUrlWithPAR(config, parameters)
       expect([...url.searchParams.keys()]).toEqual(['request_uri', 'client_id'])
       expect(url.searchParams.get('request_uri')).toMatch(/^urn:ietf:params:oauth:request_uri:/)
@@ -173,7 +152,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
 
   it('public client ("spa"): client_id alone authenticates nothing but the push works', async () => {
     const config = configFor(server, 'spa')
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const tokens = await loginAndExchange(
       config,
       await buildAuthorizationUrlWithPAR(config, parameters),
@@ -185,7 +164,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
   it('the server refuses an unregistered redirect_uri: ResponseBodyError, no secret in it', async () => {
     const secret = server.clients['web']!.clientSecret!
     const config = configFor(server, 'web', ClientSecretBasic(secret))
-    const { parameters } = await request({ redirect_uri: 'https://attacker.example/cb' })
+    const { parameters } = await authorizationRequest({ redirect_uri: 'https://attacker.example/cb' })
     const err = await rejection(buildAuthorizationUrlWithPAR(config, parameters))
     expect(err).toBeInstanceOf(ResponseBodyError)
     expect(err.status).toBe(400)
@@ -195,7 +174,9 @@ describe('buildAuthorizationUrlWithPAR', () => {
 
   it('a wrong client secret: the 401 Basic challenge (WWWAuthenticateChallengeError), the secret in no error', async () => {
     const config = configFor(server, 'web', ClientSecretBasic('not-the-secret-4711'))
-    const err = await rejection(buildAuthorizationUrlWithPAR(config, (await request()).parameters))
+    const err = await rejection(
+      buildAuthorizationUrlWithPAR(config, (await authorizationRequest()).parameters),
+    )
     expect(err).toBeInstanceOf(WWWAuthenticateChallengeError)
     expect(err.status).toBe(401)
     expect(err.cause).toEqual([
@@ -210,7 +191,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
   it('DPoP ("dpop" client): the push binds the code to the key; the exchange with that key gets DPoP tokens', async () => {
     const config = configFor(server, 'dpop')
     const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const url = await buildAuthorizationUrlWithPAR(config, parameters, { DPoP })
     const callback = await loginForCallbackUrl(url)
     const tokens = await authorizationCodeGrant(config, callback, checks, undefined, { DPoP })
@@ -218,7 +199,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
 
     // the same push, another key at the exchange: the code is bound to the first one
     const other = getDPoPHandle(config, await randomDPoPKeyPair())
-    const second = await request()
+    const second = await authorizationRequest()
     const bound = await loginForCallbackUrl(
       await buildAuthorizationUrlWithPAR(config, second.parameters, { DPoP }),
     )
@@ -235,7 +216,9 @@ describe('DPoP without PAR', () => {
     const config = configFor(server, 'dpop')
     const DPoP = getDPoPHandle(config, await randomDPoPKeyPair())
     const login = async () => {
-      const { checks, parameters } = await request({ dpop_jkt: await DPoP.calculateThumbprint() })
+      const { checks, parameters } = await authorizationRequest({
+        dpop_jkt: await DPoP.calculateThumbprint(),
+      })
       return { checks, callback: await loginForCallbackUrl(buildAuthorizationUrl(config, parameters)) }
     }
     const refused = await login()
@@ -264,7 +247,7 @@ describe('buildAuthorizationUrlWithJAR', () => {
 
   it('a signed request object ("jar", which requires one) logs in; private_key_jwt exchanges the code', async () => {
     const { config, key } = jarConfig()
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const url = await buildAuthorizationUrlWithJAR(config, parameters, { key: key.key, kid: key.kid })
     expect([...url.searchParams.keys()]).toEqual(['request', 'client_id'])
     const tokens = await loginAndExchange(config, url, checks)
@@ -273,7 +256,7 @@ describe('buildAuthorizationUrlWithJAR', () => {
 
   it('the claims parameter travels as JSON inside the request object: the ID Token carries the asked-for email', async () => {
     const { config, key } = jarConfig()
-    const { checks, parameters } = await request({
+    const { checks, parameters } = await authorizationRequest({
       scope: 'openid',
       claims: JSON.stringify({ id_token: { email: { essential: true } } }),
     })
@@ -284,7 +267,7 @@ describe('buildAuthorizationUrlWithJAR', () => {
 
   it('JAR pushed with PAR: the signed request object goes to the PAR endpoint', async () => {
     const { config, key } = jarConfig()
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const signed = await buildAuthorizationUrlWithJAR(config, parameters, { key: key.key, kid: key.kid })
     const url = await buildAuthorizationUrlWithPAR(config, signed.searchParams)
     expect([...url.searchParams.keys()]).toEqual(['request_uri', 'client_id'])
@@ -295,7 +278,7 @@ describe('buildAuthorizationUrlWithJAR', () => {
   it('a request object signed with a key the server does not know: error callback, no code', async () => {
     const { config } = jarConfig()
     const stranger = await randomDPoPKeyPair('ES256')
-    const { parameters } = await request()
+    const { parameters } = await authorizationRequest()
     const url = await buildAuthorizationUrlWithJAR(config, parameters, stranger.privateKey)
     const callback = await loginForCallbackUrl(url)
     expect(callback.searchParams.get('code')).toBeNull()
@@ -310,7 +293,7 @@ describe('buildAuthorizationUrlWithJAR: encrypted request objects (extension, D6
     const { keys } = (await (await fetch(server.metadata['jwks_uri'] as string)).json()) as { keys: JWK[] }
     const key = keys.find((candidate) => candidate.use === 'enc')!
     expect(server.metadata['request_object_encryption_alg_values_supported']).toContain(key.alg)
-    const { checks, parameters } = await request()
+    const { checks, parameters } = await authorizationRequest()
     const url = await buildAuthorizationUrlWithJAR(
       config,
       parameters,

@@ -7,6 +7,7 @@ import * as gl from '../../src/index.js'
 import { DEMO_ACCOUNT, loginForCallbackUrl, loginForFormPost, completeLogin } from '../support/login.js'
 import {
   REDIRECT_URI,
+  authorizationRequest,
   configFor,
   startAuthorizationServer,
   type AuthorizationServer,
@@ -26,34 +27,15 @@ function confidential(clientId: string): gl.Configuration {
 
 interface Login {
   config: gl.Configuration
-  verifier: string
-  state: string
-  nonce: string
+  checks: Awaited<ReturnType<typeof authorizationRequest>>['checks']
   url: URL
 }
 
 /** An authorization URL from grantline's own builder, with PKCE, state and nonce. */
 async function start(config: gl.Configuration, extra: Record<string, string> = {}): Promise<Login> {
-  const verifier = gl.randomPKCECodeVerifier()
-  const state = gl.randomState()
-  const nonce = gl.randomNonce()
-  const url = gl.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email',
-    state,
-    nonce,
-    code_challenge: await gl.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    ...extra,
-  })
-  return { config, verifier, state, nonce, url }
+  const { checks, parameters } = await authorizationRequest(extra)
+  return { config, checks, url: gl.buildAuthorizationUrl(config, parameters) }
 }
-
-const checksOf = (login: Login) => ({
-  pkceCodeVerifier: login.verifier,
-  expectedState: login.state,
-  expectedNonce: login.nonce,
-})
 
 describe('authorization code flow', () => {
   it('code + PKCE: tokens for alice, RFC 9207 iss checked, the code spent once', async () => {
@@ -61,11 +43,15 @@ describe('authorization code flow', () => {
     const login = await start(confidential('web'))
     const callback = await loginForCallbackUrl(login.url)
     expect(callback.searchParams.get('iss')).toBe(server.issuer)
-    const tokens = await gl.authorizationCodeGrant(login.config, callback, checksOf(login))
+    const tokens = await gl.authorizationCodeGrant(login.config, callback, login.checks)
     expect(tokens.token_type).toBe('bearer')
-    expect(tokens.claims()).toMatchObject({ sub: DEMO_ACCOUNT, nonce: login.nonce, aud: 'web' })
+    expect(tokens.claims()).toMatchObject({
+      sub: DEMO_ACCOUNT,
+      nonce: login.checks.expectedNonce,
+      aud: 'web',
+    })
 
-    const replayed = await rejection(gl.authorizationCodeGrant(login.config, callback, checksOf(login)))
+    const replayed = await rejection(gl.authorizationCodeGrant(login.config, callback, login.checks))
     expect(replayed).toBeInstanceOf(gl.ResponseBodyError)
     expect(replayed.error).toBe('invalid_grant')
   })
@@ -75,7 +61,7 @@ describe('authorization code flow', () => {
     const tokens = await gl.authorizationCodeGrant(
       login.config,
       await loginForCallbackUrl(login.url),
-      checksOf(login),
+      login.checks,
     )
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
   })
@@ -83,19 +69,19 @@ describe('authorization code flow', () => {
   it('a denied consent is an AuthorizationResponseError; a tampered state never reaches the token endpoint', async () => {
     const login = await start(confidential('web'))
     const denied = (await completeLogin(login.url, { consent: 'deny' })) as URL
-    const err = await rejection(gl.authorizationCodeGrant(login.config, denied, checksOf(login)))
+    const err = await rejection(gl.authorizationCodeGrant(login.config, denied, login.checks))
     expect(err).toBeInstanceOf(gl.AuthorizationResponseError)
     expect(err.error).toBe('access_denied')
 
     const second = await start(confidential('web'))
     const callback = await loginForCallbackUrl(second.url)
     const tampered = await rejection(
-      gl.authorizationCodeGrant(second.config, callback, { ...checksOf(second), expectedState: 'another' }),
+      gl.authorizationCodeGrant(second.config, callback, { ...second.checks, expectedState: 'another' }),
     )
     expect(tampered).toBeInstanceOf(gl.ClientError)
     expect(tampered.code).toBe('OAUTH_INVALID_RESPONSE')
     // The code was not spent: the right state still redeems it.
-    const tokens = await gl.authorizationCodeGrant(second.config, callback, checksOf(second))
+    const tokens = await gl.authorizationCodeGrant(second.config, callback, second.checks)
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
   })
 
@@ -103,7 +89,7 @@ describe('authorization code flow', () => {
     const login = await start(confidential('web'))
     const callback = await loginForCallbackUrl(login.url)
     const err = await rejection(
-      gl.authorizationCodeGrant(login.config, callback, { ...checksOf(login), expectedNonce: 'not-sent' }),
+      gl.authorizationCodeGrant(login.config, callback, { ...login.checks, expectedNonce: 'not-sent' }),
     )
     expect(err.code).toBe('OAUTH_JWT_CLAIM_COMPARISON_FAILED')
   })
@@ -111,7 +97,7 @@ describe('authorization code flow', () => {
   it('form_post: the callback is the POST Request the browser sends', async () => {
     const login = await start(confidential('web'), { response_mode: 'form_post' })
     const request = await loginForFormPost(login.url)
-    const tokens = await gl.authorizationCodeGrant(login.config, request, checksOf(login))
+    const tokens = await gl.authorizationCodeGrant(login.config, request, login.checks)
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
   })
 
@@ -122,7 +108,7 @@ describe('authorization code flow', () => {
     const tokens = await gl.authorizationCodeGrant(
       config,
       await loginForCallbackUrl(login.url),
-      checksOf(login),
+      login.checks,
       undefined,
       { DPoP },
     )
@@ -138,7 +124,7 @@ describe('response modes and types', () => {
     expect(login.url.searchParams.get('response_mode')).toBe('jwt')
     const callback = await loginForCallbackUrl(login.url)
     expect(callback.searchParams.has('response')).toBe(true)
-    const tokens = await gl.authorizationCodeGrant(config, callback, checksOf(login))
+    const tokens = await gl.authorizationCodeGrant(config, callback, login.checks)
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
     expect(gl.getDecryptedResponses(tokens)).toBeUndefined()
   })
@@ -151,14 +137,14 @@ describe('response modes and types', () => {
     expect(login.url.searchParams.get('response_type')).toBe('code id_token')
     const callback = await loginForCallbackUrl(login.url)
     expect(callback.hash).toContain('id_token=')
-    const err = await rejection(gl.authorizationCodeGrant(detached, callback, checksOf(login)))
+    const err = await rejection(gl.authorizationCodeGrant(detached, callback, login.checks))
     expect(err.code).toBe('OAUTH_INVALID_RESPONSE')
     expect((err.cause as Error).message).toBe('JWT "s_hash" (state hash) claim missing')
 
     // Refused before the code was spent: the plain hybrid checks (c_hash, nonce, signature) accept it.
     const config = confidential('hybrid')
     gl.useCodeIdTokenResponseType(config)
-    const tokens = await gl.authorizationCodeGrant(config, callback, checksOf(login))
+    const tokens = await gl.authorizationCodeGrant(config, callback, login.checks)
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
   })
 
@@ -188,7 +174,7 @@ describe('response modes and types', () => {
     const plainMode = await gl.authorizationCodeGrant(
       config,
       await loginForCallbackUrl(login.url),
-      checksOf(login),
+      login.checks,
     )
     const record = gl.getDecryptedResponses(plainMode) as gl.DecryptedAuthorizationCodeResponses
     expect(record.id_token?.token_endpoint?.split('.')).toHaveLength(3)
@@ -200,7 +186,7 @@ describe('response modes and types', () => {
     const second = await start(jarm)
     const callback = await loginForCallbackUrl(second.url)
     expect(callback.searchParams.get('response')?.split('.')).toHaveLength(5)
-    const tokens = await gl.authorizationCodeGrant(jarm, callback, checksOf(second))
+    const tokens = await gl.authorizationCodeGrant(jarm, callback, second.checks)
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
     const both = gl.getDecryptedResponses(tokens) as gl.DecryptedAuthorizationCodeResponses
     expect(both.authorization_response?.split('.')).toHaveLength(3)
@@ -213,7 +199,7 @@ describe('response modes and types', () => {
     const fromHybrid = await gl.authorizationCodeGrant(
       hybrid,
       await loginForCallbackUrl(third.url),
-      checksOf(third),
+      third.checks,
     )
     const front = gl.getDecryptedResponses(fromHybrid) as gl.DecryptedAuthorizationCodeResponses
     expect(front.id_token?.authorization_endpoint?.split('.')).toHaveLength(3)
@@ -233,11 +219,7 @@ describe('response modes and types', () => {
     )
     const login = await start(config)
     expect(login.url.searchParams.get('response_mode')).toBe('jwt')
-    const tokens = await gl.authorizationCodeGrant(
-      config,
-      await loginForCallbackUrl(login.url),
-      checksOf(login),
-    )
+    const tokens = await gl.authorizationCodeGrant(config, await loginForCallbackUrl(login.url), login.checks)
     expect(tokens.claims()?.sub).toBe(DEMO_ACCOUNT)
   })
 })

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import * as gl from '../../src/index.js'
 import { DEMO_ACCOUNT, loginForCallbackUrl } from '../support/login.js'
 import {
-  REDIRECT_URI,
+  authorizationRequest,
   configFor,
   startAuthorizationServer,
   type AuthorizationServer,
@@ -40,23 +40,9 @@ function expectSameClaims(theirs: Record<string, unknown>, ours: Record<string, 
 
 /** Signs alice in with code + PKCE and resolves to the token response. */
 async function signIn(config: gl.Configuration, options?: gl.DPoPOptions) {
-  const verifier = gl.randomPKCECodeVerifier()
-  const state = gl.randomState()
-  const url = gl.buildAuthorizationUrl(config, {
-    redirect_uri: REDIRECT_URI,
-    scope: 'openid email profile',
-    state,
-    code_challenge: await gl.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-  })
-  const callback = await loginForCallbackUrl(url)
-  return gl.authorizationCodeGrant(
-    config,
-    callback,
-    { pkceCodeVerifier: verifier, expectedState: state },
-    undefined,
-    options,
-  )
+  const { checks, parameters } = await authorizationRequest({ scope: 'openid email profile' })
+  const callback = await loginForCallbackUrl(gl.buildAuthorizationUrl(config, parameters))
+  return gl.authorizationCodeGrant(config, callback, checks, undefined, options)
 }
 
 /** Records the content-type of every UserInfo response a Configuration receives. */

@@ -4,11 +4,15 @@
 import {
   Configuration,
   allowInsecureRequests,
+  calculatePKCECodeChallenge,
+  randomNonce,
+  randomPKCECodeVerifier,
+  randomState,
   type ClientAuth,
   type ClientMetadata,
   type ServerMetadata,
 } from '../../src/index.js'
-import type { AuthorizationServer } from '../../demo/server.js'
+import { REDIRECT_URI, type AuthorizationServer } from '../../demo/server.js'
 
 export {
   startAuthorizationServer,
@@ -60,4 +64,27 @@ export function configFor(
   )
   allowInsecureRequests(config)
   return config
+}
+
+/**
+ * One authorization request's fresh PKCE verifier, state and nonce: the `parameters` to send (redirect_uri
+ * REDIRECT_URI, scope "openid email", S256 challenge; `extra` adds or replaces) and the `checks` the callback
+ * must pass (authorizationCodeGrant's fourth argument).
+ */
+export async function authorizationRequest(extra: Record<string, string> = {}) {
+  const verifier = randomPKCECodeVerifier()
+  const state = randomState()
+  const nonce = randomNonce()
+  return {
+    checks: { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce },
+    parameters: {
+      redirect_uri: REDIRECT_URI,
+      scope: 'openid email',
+      state,
+      nonce,
+      code_challenge: await calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      ...extra,
+    },
+  }
 }
