@@ -8,8 +8,6 @@ import {
   createTokenManager,
   genericGrantRequest,
   type Configuration,
-  type TokenManager,
-  type TokenManagerEvents,
 } from '../../src/index.js'
 import {
   configurationFor,
@@ -21,6 +19,7 @@ import {
   type ScriptedServer,
 } from '../support/scripted-server.js'
 import { rejection } from './support.js'
+import { collect, managerPool } from '../support/managers.js'
 
 const CC = 'client_credentials'
 const GOOD = { access_token: 'at-good', token_type: 'Bearer', expires_in: 3600 }
@@ -28,7 +27,8 @@ const GOOD = { access_token: 'at-good', token_type: 'Bearer', expires_in: 3600 }
 let server: ScriptedServer
 let config: Configuration
 let arrivals: number[] = []
-let managers: TokenManager[] = []
+const managers = managerPool({ retry: { baseDelayMs: 1, maxDelayMs: 5 } })
+const manager = managers.create
 
 /** Answers the n-th request (0-based) with `answers[n]`, the last one for every request after. */
 function sequence(...answers: Script[]): Script {
@@ -47,24 +47,12 @@ const reset: Script = (req) => {
   req.socket.destroy()
 }
 
-function manager(retry: Parameters<typeof createTokenManager>[0] extends infer O ? O : never = {}) {
-  const m = createTokenManager({ retry: { baseDelayMs: 1, maxDelayMs: 5 }, ...retry })
-  managers.push(m)
-  return m
-}
-function collect<E extends keyof TokenManagerEvents>(m: TokenManager, name: E): TokenManagerEvents[E][] {
-  const events: TokenManagerEvents[E][] = []
-  m.on(name, (e) => events.push(e))
-  return events
-}
-
 beforeAll(async () => {
   server = await startScriptedServer()
   config = configurationFor(server)
 })
 afterEach(async () => {
-  for (const m of managers) await m.close()
-  managers = []
+  await managers.closeAll()
   arrivals = []
   server.requests.length = 0
 })

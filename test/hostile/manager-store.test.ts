@@ -6,12 +6,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   ResponseBodyError,
-  createTokenManager,
   memoryTokenStore,
   type Configuration,
   type StoredToken,
-  type TokenManager,
-  type TokenManagerEvents,
   type TokenStore,
 } from '../../src/index.js'
 import { cacheKeyOf, configPrefix } from '../../src/manager/key.js'
@@ -24,6 +21,7 @@ import {
   type ScriptedServer,
 } from '../support/scripted-server.js'
 import { rejection } from './support.js'
+import { collect, managerPool } from '../support/managers.js'
 
 const CC = 'client_credentials'
 
@@ -37,25 +35,15 @@ function issue(_req: IncomingMessage, res: ServerResponse) {
   )
 }
 const tokenRequests = () => server.requests.filter((r) => r.url === '/token')
-let managers: TokenManager[] = []
-function manager(options: Parameters<typeof createTokenManager>[0] = {}) {
-  const m = createTokenManager({ retry: false, ...options })
-  managers.push(m)
-  return m
-}
-function collect<E extends keyof TokenManagerEvents>(m: TokenManager, name: E): TokenManagerEvents[E][] {
-  const events: TokenManagerEvents[E][] = []
-  m.on(name, (e) => events.push(e))
-  return events
-}
+const managers = managerPool({ retry: false })
+const manager = managers.create
 
 beforeAll(async () => {
   server = await startScriptedServer(issue)
   config = configurationFor(server)
 })
 afterEach(async () => {
-  for (const m of managers) await m.close()
-  managers = []
+  await managers.closeAll()
   server.script(issue)
   server.requests.length = 0
   issued = 0

@@ -11,7 +11,6 @@ import {
   getDPoPHandle,
   randomDPoPKeyPair,
   type Configuration,
-  type TokenManager,
   type TokenManagerEventName,
 } from '../../src/index.js'
 import {
@@ -27,6 +26,7 @@ import { setEventPublisher } from '../../src/manager/events.js'
 import { setKeyHasher } from '../../src/manager/key.js'
 import { installManagerChannels } from '../../src/node/manager-channel.js'
 import { expectNoSecret, rejection } from './support.js'
+import { collect, managerPool } from '../support/managers.js'
 
 const CC = 'client_credentials'
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange'
@@ -50,12 +50,8 @@ function issue(_req: IncomingMessage, res: ServerResponse, recorded: RecordedReq
 }
 
 const tokenRequests = () => server.requests.filter((r) => r.url === '/token')
-let managers: TokenManager[] = []
-function manager(options?: Parameters<typeof createTokenManager>[0]) {
-  const m = createTokenManager({ retry: false, ...options })
-  managers.push(m)
-  return m
-}
+const managers = managerPool({ retry: false })
+const manager = managers.create
 
 beforeAll(async () => {
   server = await startScriptedServer(issue)
@@ -63,8 +59,7 @@ beforeAll(async () => {
 })
 afterEach(async () => {
   vi.useRealTimers()
-  for (const m of managers) await m.close()
-  managers = []
+  await managers.closeAll()
   server.script(issue)
   server.requests.length = 0
   issued = 0
@@ -175,8 +170,7 @@ describe('expiry and refresh-ahead', () => {
     vi.useFakeTimers({ toFake: ['Date'] })
     lifetime = undefined
     const m = manager({ defaultExpiresIn: 20 })
-    const events: unknown[] = []
-    m.on('expiry_defaulted', (e) => events.push(e))
+    const events = collect(m, 'expiry_defaulted')
     const t0 = Date.now()
     const tokens = await m.get(config, CC)
     expect(tokens.expiresIn()).toBeUndefined()
@@ -306,10 +300,8 @@ describe('DPoP nonces', () => {
       }
       return issue(req, res, recorded)
     })
-    const m = createTokenManager()
-    managers.push(m)
-    const retries: unknown[] = []
-    m.on('retry', (e) => retries.push(e))
+    const m = managers.track(createTokenManager())
+    const retries = collect(m, 'retry')
     const DPoP = getDPoPHandle(config, await randomDPoPKeyPair('ES256'))
     const token = await m.get(config, CC, undefined, { DPoP })
     expect(token.token_type).toBe('dpop')
@@ -352,8 +344,7 @@ describe('events', () => {
   ]
 
   it('carry the hashed key, durations and outcomes, never a token or secret', async () => {
-    const m = createTokenManager({ retry: { attempts: 2, baseDelayMs: 1 } })
-    managers.push(m)
+    const m = managers.track(createTokenManager({ retry: { attempts: 2, baseDelayMs: 1 } }))
     const events: [string, Record<string, unknown>][] = []
     for (const name of NAMES) m.on(name, (e) => events.push([name, e as unknown as Record<string, unknown>]))
     const subject = 'subject-token-SECRET-value'
