@@ -1,5 +1,11 @@
-import { clockToleranceOf, epochSeconds, type ConfigState } from '../configuration.js'
-import { AuthorizationResponseError } from '../errors.js'
+import {
+  clockToleranceOf,
+  epochSeconds,
+  stateOf,
+  type ConfigState,
+  type Configuration,
+} from '../configuration.js'
+import { AuthorizationResponseError, ClientError } from '../errors.js'
 import { argError } from '../internal/assert.js'
 import { UnsupportedOperationError, ope } from '../internal/errors.js'
 import { placeholder } from '../internal/redact.js'
@@ -21,6 +27,27 @@ export const FLAG_JARM = 'jarm'
 export const FLAG_HYBRID = 'hybrid'
 export const FLAG_DETACHED = 'hybrid:detached'
 export const FLAG_IMPLICIT = 'implicit'
+
+/** JARM, the hybrid and the implicit response type exclude each other. */
+const EXCLUSIVE_FLAGS = [FLAG_JARM, FLAG_HYBRID, FLAG_IMPLICIT] as const
+
+/**
+ * Switches `config` to one of the exclusive response shapes: throws `OAUTH_UNSUPPORTED_OPERATION` with `message`
+ * (each toggle words it as openid-client does) when another one is already set; setting the same one again is
+ * allowed. Returns the configuration's state.
+ */
+export function useExclusiveFlag(
+  config: Configuration,
+  flag: (typeof EXCLUSIVE_FLAGS)[number],
+  message: string,
+): ConfigState {
+  const state = stateOf(config)
+  if (EXCLUSIVE_FLAGS.some((other) => other !== flag && state.flags.has(other))) {
+    throw new ClientError(message, { code: 'OAUTH_UNSUPPORTED_OPERATION' })
+  }
+  state.flags.add(flag)
+  return state
+}
 
 export interface ResponseMode {
   /** `response_mode=jwt` (JARM) */

@@ -12,10 +12,9 @@ import {
   resolveMaxAge,
   FLAG_DETACHED,
   FLAG_HYBRID,
-  FLAG_IMPLICIT,
-  FLAG_JARM,
   redactedParams,
   singleParam,
+  useExclusiveFlag,
   validateAuthResponse,
 } from './callback.js'
 import { decryptedJws } from './decrypted.js'
@@ -43,14 +42,11 @@ import { decryptedJws } from './decrypted.js'
  * @see [OpenID Connect Core 1.0 §3.3](https://openid.net/specs/openid-connect-core-1_0.html#HybridFlowAuth)
  */
 export function useCodeIdTokenResponseType(config: Configuration): void {
-  const state = stateOf(config)
-  if (state.flags.has(FLAG_JARM) || state.flags.has(FLAG_IMPLICIT)) {
-    throw new ClientError(
-      '"code id_token" response type cannot be combined with JARM or implicit response type',
-      { code: 'OAUTH_UNSUPPORTED_OPERATION' },
-    )
-  }
-  state.flags.add(FLAG_HYBRID)
+  const state = useExclusiveFlag(
+    config,
+    FLAG_HYBRID,
+    '"code id_token" response type cannot be combined with JARM or implicit response type',
+  )
   state.flags.delete(FLAG_DETACHED)
 }
 

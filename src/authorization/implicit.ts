@@ -1,5 +1,4 @@
 import { stateOf, type Configuration } from '../configuration.js'
-import { ClientError } from '../errors.js'
 import { verifyJwsSignature } from '../id-token/signature.js'
 import { validateIdToken } from '../id-token/validate.js'
 import { argError } from '../internal/assert.js'
@@ -10,11 +9,10 @@ import {
   checkCurrentUrl,
   checkExpectedState,
   checkNonce,
-  FLAG_HYBRID,
   FLAG_IMPLICIT,
-  FLAG_JARM,
   fragmentParams,
   resolveMaxAge,
+  useExclusiveFlag,
   validateAuthResponse,
 } from './callback.js'
 import type { AuthorizationCodeGrantChecks } from './code-grant.js'
@@ -41,13 +39,11 @@ import { decryptedJws, recordDecrypted, type WithDecryptedResponse } from './dec
  * @see [OpenID Connect Core 1.0 §3.2](https://openid.net/specs/openid-connect-core-1_0.html#ImplicitFlowAuth)
  */
 export function useIdTokenResponseType(config: Configuration): void {
-  const state = stateOf(config)
-  if (state.flags.has(FLAG_JARM) || state.flags.has(FLAG_HYBRID)) {
-    throw new ClientError('"id_token" response type cannot be combined with JARM or hybrid response type', {
-      code: 'OAUTH_UNSUPPORTED_OPERATION',
-    })
-  }
-  state.flags.add(FLAG_IMPLICIT)
+  useExclusiveFlag(
+    config,
+    FLAG_IMPLICIT,
+    '"id_token" response type cannot be combined with JARM or hybrid response type',
+  )
 }
 
 /** The checks {@link implicitAuthentication} takes besides the nonce. */

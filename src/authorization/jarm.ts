@@ -1,10 +1,9 @@
-import { stateOf, type ConfigState, type Configuration } from '../configuration.js'
-import { ClientError } from '../errors.js'
+import type { ConfigState, Configuration } from '../configuration.js'
 import { checkAudience, checkIssuer, decodeJwt, describe } from '../id-token/jwt.js'
 import { verifyJwsSignature } from '../id-token/signature.js'
 import { OperationProcessingError, ope } from '../internal/errors.js'
 import { placeholder } from '../internal/redact.js'
-import { FLAG_HYBRID, FLAG_IMPLICIT, FLAG_JARM, singleParam, validateAuthResponse } from './callback.js'
+import { FLAG_JARM, singleParam, useExclusiveFlag, validateAuthResponse } from './callback.js'
 import { decryptedJws } from './decrypted.js'
 
 /**
@@ -32,13 +31,7 @@ import { decryptedJws } from './decrypted.js'
  * @see [D71: the code is redacted from causes](https://github.com/grantline/grantline/blob/main/docs/decisions.md#d71)
  */
 export function useJwtResponseMode(config: Configuration): void {
-  const state = stateOf(config)
-  if (state.flags.has(FLAG_HYBRID) || state.flags.has(FLAG_IMPLICIT)) {
-    throw new ClientError('JARM cannot be combined with a hybrid or implicit response types', {
-      code: 'OAUTH_UNSUPPORTED_OPERATION',
-    })
-  }
-  state.flags.add(FLAG_JARM)
+  useExclusiveFlag(config, FLAG_JARM, 'JARM cannot be combined with a hybrid or implicit response types')
 }
 
 export interface ValidatedJarm {
