@@ -448,6 +448,20 @@ function wire(index: number) {
   }
 }
 
+/** A PAR with one DPoP key pair by each library, one after the other, the server's request log emptied first. */
+async function pushWithDPoPBoth() {
+  const { ours, theirs } = configs(PAR_SERVER())
+  const keyPair = await gl.randomDPoPKeyPair()
+  server.requests.length = 0
+  const mine = await settle(
+    gl.buildAuthorizationUrlWithPAR(ours, {}, { DPoP: gl.getDPoPHandle(ours, keyPair) }),
+  )
+  const other = await settle(
+    oc.buildAuthorizationUrlWithPAR(theirs, {}, { DPoP: oc.getDPoPHandle(theirs, keyPair) }),
+  )
+  return { mine, other }
+}
+
 describe('buildAuthorizationUrlWithPAR', () => {
   it.each(PAR_CASES)('%s: the same outcome and the same request', async (_name, respond) => {
     server.script((_req, res) => respond(res))
@@ -488,15 +502,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
       if (calls % 2 === 1) json(res, 400, { error: 'use_dpop_nonce' }, { 'dpop-nonce': 'server-nonce' })
       else json(res, 201, { request_uri: 'urn:x', expires_in: 60 })
     })
-    const { ours, theirs } = configs(PAR_SERVER())
-    const keyPair = await gl.randomDPoPKeyPair()
-    server.requests.length = 0
-    const mine = await settle(
-      gl.buildAuthorizationUrlWithPAR(ours, {}, { DPoP: gl.getDPoPHandle(ours, keyPair) }),
-    )
-    const other = await settle(
-      oc.buildAuthorizationUrlWithPAR(theirs, {}, { DPoP: oc.getDPoPHandle(theirs, keyPair) }),
-    )
+    const { mine, other } = await pushWithDPoPBoth()
     expect(mine).toEqual(other)
     expect(server.requests).toHaveLength(4)
     const proof = (i: number) => {
@@ -522,15 +528,7 @@ describe('buildAuthorizationUrlWithPAR', () => {
         })
       } else json(res, 201, { request_uri: 'urn:x', expires_in: 60 })
     })
-    const { ours, theirs } = configs(PAR_SERVER())
-    const keyPair = await gl.randomDPoPKeyPair()
-    server.requests.length = 0
-    const mine = await settle(
-      gl.buildAuthorizationUrlWithPAR(ours, {}, { DPoP: gl.getDPoPHandle(ours, keyPair) }),
-    )
-    const other = await settle(
-      oc.buildAuthorizationUrlWithPAR(theirs, {}, { DPoP: oc.getDPoPHandle(theirs, keyPair) }),
-    )
+    const { mine, other } = await pushWithDPoPBoth()
     expect(mine).toEqual(other)
     expect(mine.ok).toBe(true)
     expect(server.requests).toHaveLength(4)
