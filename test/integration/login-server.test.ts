@@ -79,6 +79,19 @@ async function tokenRequest(body: Record<string, string>, headers: Record<string
   return { status: response.status, body: (await response.json()) as Record<string, string> }
 }
 
+/** Signs alice in for a confidential client and exchanges the code with client_secret_basic. */
+async function signInAndExchange(clientId: string) {
+  const callback = await loginForCallbackUrl(authorizationUrl({ client_id: clientId, response_type: 'code' }))
+  return tokenRequest(
+    {
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code')!,
+      redirect_uri: REDIRECT_URI,
+    },
+    { authorization: basic(clientId) },
+  )
+}
+
 describe('code flow with PKCE (public client "spa")', () => {
   it('logs alice in, asks for consent, redirects with code, state and iss; the code buys tokens about alice', async () => {
     const { verifier, challenge } = pkce()
@@ -337,17 +350,7 @@ describe('request objects and pushed requests', () => {
 describe('encrypted responses and DPoP', () => {
   it('client "encrypted": its ID Token is a JWE (ECDH-ES, A256GCM) its decryption key opens', async () => {
     const client = server.clients['encrypted']!
-    const callback = await loginForCallbackUrl(
-      authorizationUrl({ client_id: 'encrypted', response_type: 'code' }),
-    )
-    const tokens = await tokenRequest(
-      {
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code')!,
-        redirect_uri: REDIRECT_URI,
-      },
-      { authorization: basic('encrypted') },
-    )
+    const tokens = await signInAndExchange('encrypted')
     const jwe = tokens.body['id_token']!
     expect(jwe.split('.')).toHaveLength(5)
     expect(decodeProtectedHeader(jwe)).toMatchObject({ alg: 'ECDH-ES', enc: 'A256GCM' })
@@ -364,17 +367,7 @@ describe('encrypted responses and DPoP', () => {
   })
 
   it('client "userinfo-jwt": UserInfo is a JWT signed ES256 by the server, for the client', async () => {
-    const callback = await loginForCallbackUrl(
-      authorizationUrl({ client_id: 'userinfo-jwt', response_type: 'code' }),
-    )
-    const tokens = await tokenRequest(
-      {
-        grant_type: 'authorization_code',
-        code: callback.searchParams.get('code')!,
-        redirect_uri: REDIRECT_URI,
-      },
-      { authorization: basic('userinfo-jwt') },
-    )
+    const tokens = await signInAndExchange('userinfo-jwt')
     const userinfo = await fetch(server.metadata['userinfo_endpoint'] as string, {
       headers: { authorization: `Bearer ${tokens.body['access_token']}` },
     })
