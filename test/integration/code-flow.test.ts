@@ -166,10 +166,14 @@ describe('response modes and types', () => {
   })
 
   it('encrypted ID Tokens and JARM responses, with getDecryptedResponses', async () => {
-    const client = server.clients['encrypted']!
-    const key = client.decryptionKey!
-    const config = confidential('encrypted')
-    gl.enableDecryptingResponses(config, [key.enc], { key: key.key, kid: key.kid, alg: key.alg })
+    const key = server.clients['encrypted']!.decryptionKey!
+    /** A configuration of client "encrypted" that decrypts with its key. */
+    const decrypting = () => {
+      const c = confidential('encrypted')
+      gl.enableDecryptingResponses(c, [key.enc], { key: key.key, kid: key.kid, alg: key.alg })
+      return c
+    }
+    const config = decrypting()
     const login = await start(config)
     const plainMode = await gl.authorizationCodeGrant(
       config,
@@ -180,8 +184,7 @@ describe('response modes and types', () => {
     expect(record.id_token?.token_endpoint?.split('.')).toHaveLength(3)
     expect(record.authorization_response).toBeUndefined()
 
-    const jarm = confidential('encrypted')
-    gl.enableDecryptingResponses(jarm, [key.enc], { key: key.key, kid: key.kid, alg: key.alg })
+    const jarm = decrypting()
     gl.useJwtResponseMode(jarm)
     const second = await start(jarm)
     const callback = await loginForCallbackUrl(second.url)
@@ -192,8 +195,7 @@ describe('response modes and types', () => {
     expect(both.authorization_response?.split('.')).toHaveLength(3)
     expect(both.id_token?.token_endpoint?.split('.')).toHaveLength(3)
 
-    const hybrid = confidential('encrypted')
-    gl.enableDecryptingResponses(hybrid, [key.enc], { key: key.key, kid: key.kid, alg: key.alg })
+    const hybrid = decrypting()
     gl.useCodeIdTokenResponseType(hybrid)
     const third = await start(hybrid)
     const fromHybrid = await gl.authorizationCodeGrant(
