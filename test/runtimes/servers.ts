@@ -3,8 +3,7 @@
 // scripted server whose token endpoint answers by scenario. Both answer CORS requests, since the browser's page
 // comes from another origin: the embedded server through oidc-provider's own CORS (clientBasedCORS in
 // demo/provider-configuration.ts), the scripted one here.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint, decodeJwt } from 'jose'
 import {
   JWT_BEARER,
@@ -13,6 +12,7 @@ import {
   type AuthorizationServer,
 } from '../support/provider.js'
 import type { KeyClient, SuiteEnv } from './suite.js'
+import { startLoopbackServer } from '../support/loopback-server.js'
 
 /** How many token exchanges the suite makes (each needs its own subject token). */
 const SUBJECT_TOKENS = 2
@@ -124,7 +124,6 @@ async function startScripted(): Promise<Scripted> {
   const kid = 'scripted-1'
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' }
   const nonceAttempts = new Map<string, number>()
-  const sockets = new Set<Socket>()
 
   const idToken = (issuer: string, aud: string, key: CryptoKey) =>
     new SignJWT({})
@@ -216,28 +215,5 @@ async function startScripted(): Promise<Scripted> {
     }
   }
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      handle(req, res, Buffer.concat(chunks).toString('utf8')).catch(() => {
-        if (!res.headersSent) res.writeHead(500)
-        res.end()
-      })
-    })
-  })
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resolve())
-      }),
-  }
+  return startLoopbackServer(handle)
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { startLoopbackServer } from './loopback-server.js'
 
 /** One request as the route server received it. */
 export interface SeenRequest {
@@ -29,40 +29,19 @@ export interface RouteServer {
 export async function startRouteServer(): Promise<RouteServer> {
   const requests: SeenRequest[] = []
   const routes = new Map<string, Route>()
-  const sockets = new Set<Socket>()
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const path = new URL(req.url ?? '/', 'http://x').pathname
-      const seen = {
-        method: req.method ?? '',
-        path,
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      }
-      requests.push(seen)
-      const route = routes.get(path)
-      if (route === undefined) {
-        res.writeHead(404).end()
-        return
-      }
-      Promise.resolve()
-        .then(() => route(req, res, seen))
-        .catch(() => {
-          if (!res.headersSent) res.writeHead(500)
-          res.end()
-        })
-    })
+  const { origin, close } = await startLoopbackServer((req, res, body) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname
+    const seen = { method: req.method ?? '', path, headers: req.headers, body }
+    requests.push(seen)
+    const route = routes.get(path)
+    if (route === undefined) {
+      res.writeHead(404).end()
+      return
+    }
+    return route(req, res, seen)
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     requests,
     route(path, route) {
       routes.set(path, route)
@@ -71,10 +50,7 @@ export async function startRouteServer(): Promise<RouteServer> {
       routes.clear()
       requests.length = 0
     },
-    close() {
-      for (const socket of sockets) socket.destroy()
-      return new Promise<void>((resolve) => server.close(() => resolve()))
-    },
+    close,
   }
 }
 

@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
+import { startLoopbackServer } from './loopback-server.js'
 import { Configuration, allowInsecureRequests } from '../../src/index.js'
 import type { ClientAuth, ClientMetadata, ServerMetadata } from '../../src/index.js'
 
@@ -38,55 +38,32 @@ export const CLIENT_ID = 'client-hostile'
  */
 export async function startScriptedServer(initial?: Script): Promise<ScriptedServer> {
   const requests: RecordedRequest[] = []
-  const sockets = new Set<Socket>()
   let handler: Script =
     initial ?? ((_req, res) => json(res, 200, { access_token: 'at', token_type: 'bearer' }))
 
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => {
-      const recorded: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      }
-      requests.push(recorded)
-      Promise.resolve()
-        .then(() => handler(req, res, recorded))
-        .catch(() => {
-          if (!res.headersSent) res.writeHead(500)
-          res.end()
-        })
-    })
+  const { origin, server, close } = await startLoopbackServer((req, res, body) => {
+    const recorded: RecordedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      body,
+    }
+    requests.push(recorded)
+    return handler(req, res, recorded)
   })
   // Idle keep-alive connections stay open for the whole test file: a test that follows a long one (a property
   // run of thousands of cases) must not send its POST on a socket the server is closing at that very moment,
   // which a client reports as a network failure (POSTs are not retried). afterAll closes every connection.
   server.keepAliveTimeout = 600_000
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
   server.on('clientError', (_err, socket) => socket.destroy())
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     requests,
     script(next) {
       handler = next
     },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-        for (const socket of sockets) socket.destroy()
-      })
-    },
+    close,
   }
 }
 
