@@ -1,8 +1,8 @@
-// Hostile DPoP and client-assertion cases against a tiny scripted node:http server of this file's own.
+// Hostile DPoP and client-assertion cases against a loopback server of this file's own, which decodes every
+// DPoP proof it receives.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { generateKeyPairSync } from 'node:crypto'
 import { inspect } from 'node:util'
 import {
@@ -21,6 +21,7 @@ import {
   type ClientAuth,
 } from '../../src/index.js'
 import { rejection } from '../support/expect.js'
+import { startLoopbackServer, type LoopbackServer } from '../support/loopback-server.js'
 
 interface Seen {
   proof: { header: Record<string, unknown>; payload: Record<string, unknown> } | undefined
@@ -29,9 +30,8 @@ interface Seen {
 
 type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => void
 
-let server: Server
+let server: LoopbackServer
 let origin: string
-const sockets = new Set<Socket>()
 let seen: Seen[] = []
 let handler: Handler = (_req, res) => json(res, 200, { access_token: 'at', token_type: 'DPoP' })
 
@@ -54,29 +54,17 @@ function decodeProof(jws: string | undefined): Seen['proof'] {
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => {
-      seen.push({
-        proof: decodeProof(req.headers['dpop'] as string | undefined),
-        body: new URLSearchParams(Buffer.concat(chunks).toString()),
-      })
-      handler(req, res, seen.length - 1)
+  server = await startLoopbackServer((req, res, body) => {
+    seen.push({
+      proof: decodeProof(req.headers['dpop'] as string | undefined),
+      body: new URLSearchParams(body),
     })
+    handler(req, res, seen.length - 1)
   })
-  server.on('connection', (socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  origin = server.origin
 })
 
-afterAll(async () => {
-  for (const socket of sockets) socket.destroy()
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-})
+afterAll(() => server.close())
 
 beforeEach(() => {
   seen = []
