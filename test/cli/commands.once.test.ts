@@ -97,6 +97,22 @@ async function grantline(
   return { ...result, json }
 }
 
+/**
+ * Runs `grantline device` for the demo profile "public", approves the user code it prints as `account` at the
+ * server, and resolves once the bin has exited.
+ */
+async function deviceFlow(args: string[], account: string) {
+  const child = start(bin, ['device', '--config', files.configFile, '--profile', 'public', ...args])
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+  const [, uri, code] = await waitFor(child.stderr, /open (\S+) and enter the code (\S+)/)
+  await server.approveDeviceFlow(code!, account)
+  const exit = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  return { uri, exit, stdout, stderr }
+}
+
 function ok(result: Result) {
   expect(result.stderr === '' || result.code === 0 ? result.code : result.stderr).toBe(0)
 }
@@ -417,23 +433,8 @@ describe.concurrent('grants', () => {
   })
 
   test('device: prints the user code and the verification URI, polls until the user approves', async () => {
-    const child = start(bin, [
-      'device',
-      '--config',
-      files.configFile,
-      '--profile',
-      'public',
-      '--scope',
-      'openid api:read',
-    ])
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    const [, uri, code] = await waitFor(child.stderr, /open (\S+) and enter the code (\S+)/)
+    const { uri, exit, stdout, stderr } = await deviceFlow(['--scope', 'openid api:read'], 'erin')
     expect(uri).toBe(`${server.issuer}/device`)
-    await server.approveDeviceFlow(code!, 'erin')
-    const exit = await new Promise<number | null>((resolve) => child.once('close', resolve))
     expect(exit, stderr).toBe(0)
     const tokens = JSON.parse(stdout)
     expect(tokens).toMatchObject({ token_type: 'bearer', id_token: expect.any(String) })
@@ -590,21 +591,8 @@ describe.concurrent('output and trace', () => {
   })
 
   test('the ID Token of a device login is decoded in the human view', async () => {
-    const child = start(bin, [
-      'device',
-      '--config',
-      files.configFile,
-      '--profile',
-      'public',
-      '--scope',
-      'openid',
-      '-v',
-    ])
-    let stderr = ''
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    const [, code] = await waitFor(child.stderr, /enter the code (\S+)/)
-    await server.approveDeviceFlow(code!, 'gina')
-    expect(await new Promise((resolve) => child.once('close', resolve))).toBe(0)
+    const { exit, stderr } = await deviceFlow(['--scope', 'openid', '-v'], 'gina')
+    expect(exit).toBe(0)
     expect(stderr).toMatch(/= id_token claims: \{[^}]*"sub": "gina"/s)
   })
 })
